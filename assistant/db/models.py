@@ -1,0 +1,178 @@
+"""SQLModel tables: the ledger, cases, drafts and the audit trail.
+
+Money is stored as integer cents (`*_cents`) so SQLite and PostgreSQL agree to the cent;
+the domain layer works in `Decimal`. Nothing here talks to a database at import time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Creditor(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(index=True, unique=True)
+    name: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Debtor(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("creditor_id", "account_ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    creditor_id: int = Field(foreign_key="creditor.id", index=True)
+    account_ref: str
+    legal_name: str
+    siren: str | None = None
+    vat_number: str | None = None
+    kind: str = "company"  # company | consumer
+    language: str | None = None  # fr | en; None: the policy's language
+    key_account: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("debtor_id", "email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    debtor_id: int = Field(foreign_key="debtor.id", index=True)
+    email: str = Field(index=True)
+    name: str | None = None
+    valid: bool = True
+    invalid_reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Invoice(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("creditor_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    creditor_id: int = Field(foreign_key="creditor.id", index=True)
+    debtor_id: int = Field(foreign_key="debtor.id", index=True)
+    number: str
+    issue_date: date | None = None
+    due_date: date
+    amount_cents: int
+    outstanding_cents: int
+    currency: str = "EUR"
+    status: str = Field(default="open", index=True)  # open|paid|disputed|frozen|written_off
+    paid_date: date | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Payment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("creditor_id", "reference"),)
+    id: int | None = Field(default=None, primary_key=True)
+    creditor_id: int = Field(foreign_key="creditor.id", index=True)
+    debtor_id: int = Field(foreign_key="debtor.id", index=True)
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id")
+    reference: str
+    amount_cents: int
+    currency: str = "EUR"
+    paid_on: date
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Case(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("creditor_id", "debtor_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(index=True, unique=True)
+    creditor_id: int = Field(foreign_key="creditor.id", index=True)
+    debtor_id: int = Field(foreign_key="debtor.id", index=True)
+    status: str = Field(default="active", index=True)  # active|paused|promise|handoff|closed
+    step_index: int = -1  # index of the last ladder step sent; -1: none yet
+    step_name: str | None = None
+    last_contact_on: date | None = None
+    first_letter_on: date | None = None
+    first_letter_ref: str | None = None
+    paused_until: date | None = None
+    broken_promise_pending: bool = False
+    opened_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Draft(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: str = "step"  # step | acknowledgement | answer | plan_proposal | remittance_request
+    step: str
+    subject: str
+    body_text: str
+    body_html: str
+    pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    engine: str = "template"
+    engine_note: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    status: str = Field(default="pending", index=True)
+    # pending|approved|rejected|sending|sent|failed|unknown
+    requires_four_eyes: bool = False
+    first_approver: str | None = None
+    created_by: str = "relance"
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reject_reason: str | None = None
+    review_reason: str | None = None
+    message_id: str | None = Field(default=None, index=True)
+    in_reply_to: str | None = None
+    references: str | None = None
+    to_addrs: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+class Promise(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    amount_cents: int | None = None
+    currency: str | None = None
+    due_on: date
+    grace_days: int = 3
+    status: str = Field(default="pending", index=True)  # pending|kept|broken|cancelled
+    source: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_on: date | None = None
+
+
+class Handoff(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    reason: str
+    summary: str
+    evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    status: str = Field(default="open", index=True)  # open|resolved
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+
+class Task(SQLModel, table=True):
+    """An officer task that needs no hand-off: verify a payment, fix a contact…"""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    kind: str
+    detail: str
+    status: str = Field(default="open", index=True)  # open|done
+    created_at: datetime = Field(default_factory=utcnow)
+    done_by: str | None = None
+    done_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str
+    action: str = Field(index=True)
+    entity: str | None = None
+    entity_id: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
