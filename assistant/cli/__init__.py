@@ -1,0 +1,1 @@
+"""The `relance` command line: thin commands that parse input, call a service, render."""

@@ -1,0 +1,1 @@
+"""Services: the verbs of the product (run_cycle, approve_draft, …), each one transaction."""

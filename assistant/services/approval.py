@@ -1,0 +1,223 @@
+"""The approval queue: approve (with four-eyes), reject, edit, and record a sent letter.
+
+Nothing reaches a debtor without passing through `approve_draft`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.utils import make_msgid
+
+from sqlmodel import Session, col, select
+
+from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, utcnow
+from assistant.domain import Finding
+from assistant.policy.schema import Policy
+from assistant.services.audit import record
+
+
+class ApprovalError(Exception):
+    """The draft cannot be approved, rejected or edited as asked."""
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    """The outcome of one approval."""
+
+    draft_id: int
+    status: str
+    message: str
+
+
+def sender_domain(policy: Policy, smtp_from: str | None = None) -> str:
+    """Return the domain used for Message-IDs: the sending address's domain."""
+    for address in (
+        smtp_from,
+        policy.agency.email if policy.agency else None,
+        policy.creditor.email,
+    ):
+        if address and "@" in address:
+            return address.rsplit("@", 1)[1].strip(">").lower()
+    return "relance.invalid"
+
+
+def _get(session: Session, draft_id: int) -> tuple[Draft, Case]:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise ApprovalError(f"draft {draft_id} does not exist")
+    case = session.get(Case, draft.case_id)
+    assert case is not None
+    return draft, case
+
+
+def blocking_findings(draft: Draft) -> list[dict[str, object]]:
+    """Return the draft's blocking findings."""
+    return [f for f in draft.findings if f.get("blocking")]
+
+
+def approve_draft(
+    session: Session,
+    draft_id: int,
+    actor: str,
+    policies: dict[str, Policy],
+    smtp_from: str | None = None,
+) -> ApprovalResult:
+    """Approve a pending draft; a four-eyes step needs two different officers."""
+    draft, case = _get(session, draft_id)
+    if draft.status != "pending":
+        raise ApprovalError(f"draft {draft_id} is {draft.status}, not pending")
+    blocking = blocking_findings(draft)
+    if blocking:
+        raise ApprovalError(
+            f"draft {draft_id} has {len(blocking)} blocking finding(s): "
+            + "; ".join(str(f["message"]) for f in blocking)
+        )
+    if draft.requires_four_eyes:
+        if draft.first_approver is None:
+            draft.first_approver = actor
+            session.add(draft)
+            record(session, actor, "draft.first_approval", "draft", draft.id, case=case.ref)
+            return ApprovalResult(
+                draft_id,
+                "pending",
+                "first approval recorded: a second officer must approve (four-eyes)",
+            )
+        if draft.first_approver == actor:
+            raise ApprovalError(
+                f"draft {draft_id} needs a second approver other than {actor} (four-eyes)"
+            )
+    debtor = session.get(Debtor, case.debtor_id)
+    assert debtor is not None
+    policy = _policy_of(session, case, policies)
+    emails = session.exec(
+        select(Contact.email)
+        .where(
+            Contact.debtor_id == debtor.id,
+            Contact.valid == True,  # noqa: E712
+        )
+        .order_by(col(Contact.id))
+    ).all()
+    if not emails:
+        raise ApprovalError(f"draft {draft_id}: the debtor has no valid email address")
+    previous = session.exec(
+        select(Draft.message_id)
+        .where(Draft.case_id == case.id, Draft.status == "sent", col(Draft.message_id).is_not(None))
+        .order_by(col(Draft.sent_at))
+    ).all()
+    draft.message_id = make_msgid(idstring=case.ref, domain=sender_domain(policy, smtp_from)).strip(
+        "<>"
+    )
+    draft.in_reply_to = previous[-1] if previous else None
+    draft.references = " ".join(previous) if previous else None
+    draft.to_addrs = ", ".join(emails)
+    draft.status = "approved"
+    draft.decided_by = actor
+    draft.decided_at = utcnow()
+    session.add(draft)
+    record(
+        session,
+        actor,
+        "draft.approved",
+        "draft",
+        draft.id,
+        case=case.ref,
+        message_id=draft.message_id,
+        first_approver=draft.first_approver,
+    )
+    return ApprovalResult(draft_id, "approved", f"approved; Message-ID <{draft.message_id}>")
+
+
+def reject_draft(session: Session, draft_id: int, actor: str, reason: str) -> ApprovalResult:
+    """Reject a pending or approved draft with a reason."""
+    if not reason.strip():
+        raise ApprovalError("a reason is required to reject a draft")
+    draft, case = _get(session, draft_id)
+    if draft.status not in ("pending", "approved"):
+        raise ApprovalError(f"draft {draft_id} is {draft.status}: it can no longer be rejected")
+    draft.status = "rejected"
+    draft.reject_reason = reason
+    draft.decided_by = actor
+    draft.decided_at = utcnow()
+    session.add(draft)
+    record(session, actor, "draft.rejected", "draft", draft.id, case=case.ref, reason=reason)
+    return ApprovalResult(draft_id, "rejected", f"rejected: {reason}")
+
+
+def apply_edit(
+    session: Session,
+    draft_id: int,
+    actor: str,
+    subject: str,
+    text: str,
+    html: str,
+    findings: list[Finding],
+) -> ApprovalResult:
+    """Store an officer's edit and its fresh validation; the draft goes back to pending."""
+    draft, case = _get(session, draft_id)
+    if draft.status not in ("pending", "approved"):
+        raise ApprovalError(f"draft {draft_id} is {draft.status}: it can no longer be edited")
+    changed = subject != draft.subject or text != draft.body_text
+    draft.subject, draft.body_text, draft.body_html = subject, text, html
+    draft.findings = [f.as_dict() for f in findings]
+    draft.status = "pending"
+    draft.first_approver = None
+    draft.message_id = None
+    draft.pdf = None if changed else draft.pdf
+    session.add(draft)
+    record(
+        session,
+        actor,
+        "draft.edited",
+        "draft",
+        draft.id,
+        case=case.ref,
+        changed=changed,
+        blocking=sum(1 for f in findings if f.blocking),
+    )
+    blocking = sum(1 for f in findings if f.blocking)
+    return ApprovalResult(
+        draft_id,
+        "pending",
+        f"edited; {blocking} blocking finding(s)" if blocking else "edited; valid",
+    )
+
+
+def record_sent(session: Session, draft: Draft, sent_at: datetime, actor: str) -> None:
+    """Mark `draft` sent and move its case along the ladder (call once SMTP accepted it)."""
+    case = session.get(Case, draft.case_id)
+    assert case is not None
+    draft.status = "sent"
+    draft.sent_at = sent_at
+    session.add(draft)
+    on: date = sent_at.date()
+    if draft.kind == "step":
+        index = draft.facts.get("step_index")
+        if isinstance(index, int):
+            case.step_index = index
+        case.step_name = draft.step
+        case.broken_promise_pending = False
+        if case.first_letter_on is None:
+            case.first_letter_on = on
+            case.first_letter_ref = draft.message_id
+    case.last_contact_on = on
+    case.updated_at = utcnow()
+    session.add(case)
+    record(
+        session,
+        actor,
+        "draft.sent",
+        "draft",
+        draft.id,
+        case=case.ref,
+        message_id=draft.message_id,
+        step=draft.step,
+    )
+
+
+def _policy_of(session: Session, case: Case, policies: dict[str, Policy]) -> Policy:
+    creditor = session.get(Creditor, case.creditor_id)
+    assert creditor is not None
+    if creditor.slug not in policies:
+        raise ApprovalError(f"no policy for creditor {creditor.slug!r}")
+    return policies[creditor.slug]

@@ -1,0 +1,39 @@
+"""Write the audit trail: every state change records who did what, when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from assistant.db.models import AuditEvent
+
+
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str | None = None,
+    entity_id: object | None = None,
+    **payload: Any,
+) -> AuditEvent:
+    """Add an audit event to the session (committed with the change it describes)."""
+    event = AuditEvent(
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        payload=_jsonable(payload),
+    )
+    session.add(event)
+    return event
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

@@ -1,0 +1,70 @@
+"""An officer's edit of a draft: re-validate the new text against the stored facts."""
+
+from __future__ import annotations
+
+import html as html_lib
+from datetime import date
+
+from sqlmodel import Session
+
+from assistant.db.models import Case, Creditor, Draft
+from assistant.domain import Finding
+from assistant.letters.validator import validate_text
+from assistant.policy.schema import Policy
+from assistant.services.approval import ApprovalError, ApprovalResult, apply_edit
+from assistant.services.drafts_store import facts_from_json
+from assistant.services.portfolio import debtor_facts, load_portfolio
+
+
+def text_to_html(text: str) -> str:
+    """Render plain text as simple HTML paragraphs (used after a manual edit)."""
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n")]
+    body = "".join(
+        "<p>" + "<br>".join(html_lib.escape(line) for line in p.split("\n")) + "</p>\n"
+        for p in paragraphs
+        if p.strip()
+    )
+    return f'<!DOCTYPE html>\n<html><body style="font-family: Arial, sans-serif">\n{body}</body></html>\n'
+
+
+def revalidate(
+    session: Session, draft: Draft, policies: dict[str, Policy], subject: str, text: str, on: date
+) -> list[Finding]:
+    """Validate `subject`/`text` as if they were the draft's, against its stored facts."""
+    case = session.get(Case, draft.case_id)
+    assert case is not None
+    creditor = session.get(Creditor, case.creditor_id)
+    assert creditor is not None
+    policy = policies.get(creditor.slug)
+    if policy is None:
+        raise ApprovalError(f"no policy for creditor {creditor.slug!r}")
+    pf = load_portfolio(session, creditor, on)
+    debtor = debtor_facts(pf.debtors[case.debtor_id], pf.emails.get(case.debtor_id, []))
+    state = pf.case_state(case, policy.promises.grace_days)
+    return validate_text(
+        subject,
+        text,
+        facts_from_json(draft.facts),
+        policy=policy,
+        debtor=debtor,
+        case=state,
+        on=on,
+        step=draft.step,
+    )
+
+
+def edit_draft(
+    session: Session,
+    draft_id: int,
+    actor: str,
+    policies: dict[str, Policy],
+    subject: str,
+    text: str,
+    on: date,
+) -> ApprovalResult:
+    """Replace a draft's subject and text after re-validating them."""
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise ApprovalError(f"draft {draft_id} does not exist")
+    findings = revalidate(session, draft, policies, subject, text, on)
+    return apply_edit(session, draft_id, actor, subject, text, text_to_html(text), findings)

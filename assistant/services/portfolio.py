@@ -1,0 +1,140 @@
+"""Read a creditor's ledger from the database into pure value objects, in bulk.
+
+One query per table, never one per debtor: the cycle runs over tens of thousands of cases.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, Handoff, Invoice, Promise
+from assistant.domain import CaseState, DebtorFacts, InvoiceLine, from_cents
+from assistant.policy.schema import Policy
+
+LIVE_DRAFT_STATUSES = ("pending", "approved", "sending", "unknown")
+
+
+def invoice_line(row: Invoice) -> InvoiceLine:
+    """Convert an Invoice row into its value object."""
+    return InvoiceLine(
+        number=row.number,
+        due_date=row.due_date,
+        amount=from_cents(row.amount_cents),
+        outstanding=from_cents(row.outstanding_cents),
+        currency=row.currency,
+        status=row.status,
+        issue_date=row.issue_date,
+        paid_date=row.paid_date,
+    )
+
+
+def debtor_facts(row: Debtor, emails: list[str]) -> DebtorFacts:
+    """Convert a Debtor row and its valid emails into its value object."""
+    return DebtorFacts(
+        ref=row.account_ref,
+        name=row.legal_name,
+        kind=row.kind,
+        language=row.language,
+        key_account=row.key_account,
+        emails=tuple(emails),
+    )
+
+
+def ensure_creditor(session: Session, policy: Policy) -> Creditor:
+    """Return the creditor row for `policy`, creating it on first use."""
+    row = session.exec(select(Creditor).where(Creditor.slug == policy.slug)).first()
+    if row is None:
+        row = Creditor(slug=policy.slug, name=policy.creditor.name)
+        session.add(row)
+        session.flush()
+    return row
+
+
+@dataclass
+class Portfolio:
+    """Everything the planner needs about one creditor's debtors."""
+
+    creditor: Creditor
+    debtors: dict[int, Debtor] = field(default_factory=dict)
+    emails: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    invoices: dict[int, list[Invoice]] = field(default_factory=lambda: defaultdict(list))
+    cases: dict[int, Case] = field(default_factory=dict)
+    contact_dates: dict[int, list[date]] = field(default_factory=lambda: defaultdict(list))
+    live_drafts: set[int] = field(default_factory=set)
+    open_handoffs: set[int] = field(default_factory=set)
+    pending_promise_until: dict[int, date] = field(default_factory=dict)
+    broken_promises: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    def case_state(self, case: Case, grace_days: int) -> CaseState:
+        """Build the planner's view of `case`."""
+        cid = case.id or 0
+        until = self.pending_promise_until.get(cid)
+        return CaseState(
+            ref=case.ref,
+            status=case.status,
+            step_index=case.step_index,
+            last_contact_on=case.last_contact_on,
+            contact_dates=tuple(self.contact_dates.get(cid, ())),
+            pending_promise_until=until + timedelta(days=grace_days) if until else None,
+            broken_promise_pending=case.broken_promise_pending,
+            broken_promises=self.broken_promises.get(cid, 0),
+            open_handoff=cid in self.open_handoffs,
+            first_letter_on=case.first_letter_on,
+            first_letter_ref=case.first_letter_ref,
+        )
+
+
+def load_portfolio(session: Session, creditor: Creditor, on: date) -> Portfolio:
+    """Load debtors, unsettled invoices, cases and their contact history for `creditor`."""
+    cid = creditor.id
+    pf = Portfolio(creditor=creditor)
+    for d in session.exec(select(Debtor).where(Debtor.creditor_id == cid)):
+        pf.debtors[d.id or 0] = d
+    rows = session.exec(
+        select(Contact.debtor_id, Contact.email)
+        .join(Debtor, col(Debtor.id) == Contact.debtor_id)
+        .where(Debtor.creditor_id == cid, Contact.valid == True)  # noqa: E712
+        .order_by(col(Contact.id))
+    )
+    for debtor_id, email in rows:
+        pf.emails[debtor_id].append(email)
+    for inv in session.exec(
+        select(Invoice).where(
+            Invoice.creditor_id == cid, col(Invoice.status).not_in(["paid", "written_off"])
+        )
+    ):
+        pf.invoices[inv.debtor_id].append(inv)
+    for case in session.exec(select(Case).where(Case.creditor_id == cid)):
+        pf.cases[case.debtor_id] = case
+    case_ids = [c.id for c in pf.cases.values()]
+    if not case_ids:
+        return pf
+    since = on - timedelta(days=90)
+    for case_id, status, sent_at in session.exec(
+        select(Draft.case_id, Draft.status, Draft.sent_at)
+        .join(Case, col(Case.id) == Draft.case_id)
+        .where(Case.creditor_id == cid, col(Draft.status).in_([*LIVE_DRAFT_STATUSES, "sent"]))
+    ):
+        if status in LIVE_DRAFT_STATUSES:
+            pf.live_drafts.add(case_id)
+        elif sent_at is not None and sent_at.date() >= since:
+            pf.contact_dates[case_id].append(sent_at.date())
+    open_handoffs = select(Handoff.case_id).join(Case, col(Case.id) == Handoff.case_id)
+    pf.open_handoffs.update(
+        session.exec(open_handoffs.where(Case.creditor_id == cid, Handoff.status == "open"))
+    )
+    for p in session.exec(
+        select(Promise)
+        .join(Case, col(Case.id) == Promise.case_id)
+        .where(Case.creditor_id == cid, col(Promise.status).in_(["pending", "broken"]))
+    ):
+        if p.status == "pending":
+            current = pf.pending_promise_until.get(p.case_id)
+            pf.pending_promise_until[p.case_id] = max(current, p.due_on) if current else p.due_on
+        else:
+            pf.broken_promises[p.case_id] += 1
+    return pf

@@ -1,0 +1,184 @@
+"""The daily cycle and the approval queue on a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from assistant.db.engine import session_scope
+from assistant.db.models import AuditEvent, Case, Draft, Handoff, Promise
+from assistant.services.approval import ApprovalError, approve_draft, record_sent, reject_draft
+from assistant.services.cycle import run_cycle
+from assistant.services.portfolio import ensure_creditor
+from tests.helpers import make_app, seed_debtor
+
+TODAY = date(2026, 11, 26)
+SLUG = "atelier-bois"
+
+
+@pytest.fixture
+def app(db_url):
+    application = make_app(db_url)
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def seeded(app):
+    policy = app.policies[SLUG]
+    with session_scope(app.engine) as s:
+        creditor = ensure_creditor(s, policy)
+        seed_debtor(
+            s,
+            creditor,
+            "C001",
+            "Boulangerie Martin SARL",
+            [("FA-2026-0101", 12, 125000), ("FA-2026-0102", 8, 48050), ("FA-2026-0103", -5, 9900)],
+            TODAY,
+        )
+        seed_debtor(
+            s,
+            creditor,
+            "C002",
+            "Garage des Lilas SAS",
+            [("FA-2026-0201", 20, 30000, "paid"), ("FA-2026-0202", 20, 70000, "disputed")],
+            TODAY,
+        )
+        seed_debtor(s, creditor, "C003", "Fleurs & Co", [("FA-2026-0301", 2, 50000)], TODAY)
+    return app
+
+
+def drafts(app):
+    with session_scope(app.engine) as s:
+        return s.exec(select(Draft).order_by(Draft.id)).all()
+
+
+def test_cycle_drafts_one_grouped_letter_per_debtor_with_overdue_invoices(seeded):
+    report = run_cycle(seeded, TODAY, creditor=SLUG)
+    ds = drafts(seeded)
+    assert report.total("drafts") == 1 and len(ds) == 1
+    d = ds[0]
+    assert d.step == "reminder_1" and d.status == "pending"
+    assert "FA-2026-0101" in d.body_text and "FA-2026-0102" in d.body_text
+    assert "FA-2026-0103" not in d.body_text  # not yet due
+    assert "1 730,50" in d.body_text  # grouped balance, French format
+    with session_scope(seeded.engine) as s:
+        case = s.exec(select(Case).where(Case.id == d.case_id)).one()
+    assert f"[{case.ref}]" in d.subject
+    assert not [f for f in d.findings if f["blocking"]], d.findings
+
+
+def test_a_second_cycle_does_not_duplicate_a_waiting_draft(seeded):
+    run_cycle(seeded, TODAY, creditor=SLUG)
+    report = run_cycle(seeded, TODAY, creditor=SLUG)
+    assert len(drafts(seeded)) == 1
+    assert report.total("awaiting_approval") == 1
+
+
+def test_approval_assigns_a_message_id_and_is_audited_with_its_actor(seeded):
+    run_cycle(seeded, TODAY, creditor=SLUG)
+    d = drafts(seeded)[0]
+    with session_scope(seeded.engine) as s:
+        result = approve_draft(s, d.id, "alice", seeded.policies)
+    assert result.status == "approved"
+    d = drafts(seeded)[0]
+    assert d.status == "approved" and d.message_id and d.message_id.endswith("@recouvra.example")
+    assert d.to_addrs == "compta@c001.example"
+    with session_scope(seeded.engine) as s:
+        events = s.exec(select(AuditEvent).where(AuditEvent.action == "draft.approved")).all()
+    assert [(e.actor, e.entity_id) for e in events] == [("alice", str(d.id))]
+    with session_scope(seeded.engine) as s, pytest.raises(ApprovalError):
+        approve_draft(s, d.id, "alice", seeded.policies)  # already approved
+
+
+def test_rejecting_needs_a_reason_and_a_rejected_draft_is_redrafted_next_cycle(seeded):
+    run_cycle(seeded, TODAY, creditor=SLUG)
+    d = drafts(seeded)[0]
+    with session_scope(seeded.engine) as s, pytest.raises(ApprovalError):
+        reject_draft(s, d.id, "bob", "  ")
+    with session_scope(seeded.engine) as s:
+        reject_draft(s, d.id, "bob", "client called, paying Friday")
+    run_cycle(seeded, TODAY, creditor=SLUG)
+    assert [x.status for x in drafts(seeded)] == ["rejected", "pending"]
+
+
+def test_a_draft_with_a_blocking_finding_cannot_be_approved(seeded):
+    run_cycle(seeded, TODAY, creditor=SLUG)
+    d = drafts(seeded)[0]
+    with session_scope(seeded.engine) as s:
+        row = s.get(Draft, d.id)
+        row.findings = [{"code": "amount_mismatch", "message": "bad amount", "blocking": True}]
+        s.add(row)
+    with session_scope(seeded.engine) as s, pytest.raises(ApprovalError, match="blocking"):
+        approve_draft(s, d.id, "alice", seeded.policies)
+
+
+def _send(app, draft_id, when):
+    with session_scope(app.engine) as s:
+        approve_draft(s, draft_id, "alice", app.policies)
+    with session_scope(app.engine) as s:
+        first = s.get(Draft, draft_id)
+        if first.status == "pending":  # four-eyes
+            approve_draft(s, draft_id, "bob", app.policies)
+    with session_scope(app.engine) as s:
+        record_sent(s, s.get(Draft, draft_id), when, "outbox")
+
+
+def test_the_ladder_climbs_step_by_step_then_hands_off(seeded):
+    day = TODAY
+    steps = []
+    for _ in range(12):
+        run_cycle(seeded, day, creditor=SLUG)
+        for d in [d for d in drafts(seeded) if d.status == "pending"]:
+            if "Boulangerie" in d.body_text:
+                steps.append(d.step)
+            _send(seeded, d.id, datetime.combine(day, datetime.min.time(), UTC))
+        day += timedelta(days=10)
+    assert steps == ["reminder_1", "reminder_2", "reminder_3", "formal_notice"]
+    with session_scope(seeded.engine) as s:
+        case = s.exec(select(Case)).all()
+        handoffs = s.exec(select(Handoff)).all()
+    assert any(c.status == "handoff" for c in case) and len(handoffs) == 1
+    formal = [d for d in drafts(seeded) if d.step == "formal_notice"][0]
+    assert formal.requires_four_eyes and formal.pdf and formal.pdf.startswith(b"%PDF")
+
+
+def test_four_eyes_needs_two_different_officers(seeded):
+    run_cycle(seeded, TODAY, creditor=SLUG)
+    with session_scope(seeded.engine) as s:
+        d = s.exec(select(Draft)).one()
+        d.requires_four_eyes = True
+        s.add(d)
+    with session_scope(seeded.engine) as s:
+        assert approve_draft(s, d.id, "alice", seeded.policies).status == "pending"
+    with session_scope(seeded.engine) as s, pytest.raises(ApprovalError, match="second approver"):
+        approve_draft(s, d.id, "alice", seeded.policies)
+    with session_scope(seeded.engine) as s:
+        assert approve_draft(s, d.id, "bob", seeded.policies).status == "approved"
+
+
+def test_a_broken_promise_is_detected_and_mentioned(seeded):
+    run_cycle(seeded, TODAY, creditor=SLUG)
+    d = drafts(seeded)[0]
+    _send(seeded, d.id, datetime.combine(TODAY, datetime.min.time(), UTC))
+    with session_scope(seeded.engine) as s:
+        case = s.get(Case, d.case_id)
+        s.add(
+            Promise(
+                case_id=case.id,
+                amount_cents=173050,
+                currency="EUR",
+                due_on=TODAY + timedelta(days=5),
+                grace_days=3,
+            )
+        )
+        case.status = "promise"
+        s.add(case)
+    run_cycle(seeded, TODAY + timedelta(days=6), creditor=SLUG)
+    assert [x.status for x in drafts(seeded) if x.case_id == d.case_id] == ["sent"]  # paused
+    report = run_cycle(seeded, TODAY + timedelta(days=9), creditor=SLUG)
+    assert report.counts[SLUG]["promises_broken"] == 1
+    new = [x for x in drafts(seeded) if x.status == "pending" and x.case_id == d.case_id]
+    assert len(new) == 1 and new[0].step == "reminder_2"
