@@ -84,6 +84,7 @@ class CaseState:
     open_handoff: bool = False
     first_letter_on: date | None = None
     first_letter_ref: str | None = None
+    snoozed_until: date | None = None  # out of office: no contact before this day
 
 
 @dataclass(frozen=True)

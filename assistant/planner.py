@@ -146,6 +146,13 @@ def plan_case(
             next_date=case.pending_promise_until + timedelta(days=1),
         )
 
+    if case.snoozed_until and on < case.snoozed_until:
+        return Plan(
+            "wait",
+            f"debtor away: no contact before {case.snoozed_until.isoformat()}",
+            next_date=case.snoozed_until,
+        )
+
     rules = policy.handoff
     if case.broken_promises >= rules.broken_promises:
         return Plan(

@@ -85,6 +85,7 @@ class Portfolio:
             open_handoff=cid in self.open_handoffs,
             first_letter_on=case.first_letter_on,
             first_letter_ref=case.first_letter_ref,
+            snoozed_until=case.paused_until,
         )
 
 

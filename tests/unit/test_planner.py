@@ -143,3 +143,10 @@ def test_punctual_payers_get_the_courteous_variant_at_step_two(policy):
     assert plan(policy, [inv("FA-1", 20)], case=case, history=good).tone == "courteous"
     bad = ClientHistory(paid_invoices=10, on_time_rate=0.5, average_days_late=20.0)
     assert plan(policy, [inv("FA-1", 20)], case=case, history=bad).tone == "neutral"
+
+
+def test_an_out_of_office_reply_reschedules_after_the_return_date(policy):
+    case = replace(NEW, snoozed_until=TODAY + timedelta(days=4))
+    p = plan(policy, [inv("FA-1", 20)], case=case)
+    assert p.action == "wait" and p.next_date == TODAY + timedelta(days=4)
+    assert plan(policy, [inv("FA-1", 24)], case=case, on=TODAY + timedelta(days=4)).action == "draft"
