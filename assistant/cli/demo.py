@@ -60,15 +60,25 @@ def demo_command(
         f"database: {database} · policies: {settings.policies_dir} · date: {day} · engine: template (no API key)"
     )
     for slug in sorted(application.policies):
-        invoices, payments, mapping = sample_files(examples, slug)
-        if invoices is None:
+        files = sample_files(examples, slug)
+        if files["invoices"] is None:
             continue
-        report = import_invoices(application, invoices, slug, mapping=mapping, actor="demo")
+        report = import_invoices(
+            application, files["invoices"], slug, mapping=files["mapping"], actor="demo"
+        )
         if not report.ok:
             fail(f"sample import failed for {slug}: {report.errors[:3]}")
         line = f"{slug}: {report.rows} invoice rows imported"
-        if payments is not None:
-            pay = import_payments(application, payments, slug, actor="demo")
+        if files["payments"] is not None:
+            pay = import_payments(
+                application,
+                files["payments"],
+                slug,
+                mapping=files["payments_mapping"],
+                actor="demo",
+            )
+            if not pay.ok:
+                fail(f"sample payments import failed for {slug}: {pay.errors[:3]}")
             line += f", {pay.rows} payments"
         console.print(line)
     report = run_cycle_with_progress(application, day)

@@ -7,7 +7,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assistant import __version__
-from assistant.cli import cases, drafts, policy
+from assistant.cli import cases, drafts, imports, llm, policy, replies
+from assistant.cli.chat import chat_command
+from assistant.cli.mail import fetch_command, inbox_app, send_command, worker_command
 from assistant.cli.common import (
     AS_OPTION,
     console,
@@ -31,7 +33,15 @@ app = typer.Typer(
 app.add_typer(policy.app, name="policy")
 app.add_typer(drafts.app, name="drafts")
 app.add_typer(cases.app, name="cases")
+app.add_typer(imports.app, name="import")
+app.add_typer(replies.app, name="replies")
+app.add_typer(llm.app, name="llm")
+app.add_typer(inbox_app, name="inbox")
 app.command("demo")(demo_command)
+app.command("send")(send_command)
+app.command("fetch")(fetch_command)
+app.command("worker")(worker_command)
+app.command("chat")(chat_command)
 
 
 @app.callback()

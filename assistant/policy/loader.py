@@ -84,7 +84,9 @@ def parse_policy(text: str, file: str = "<policy>") -> Policy:
     except ValidationError as exc:
         issues = []
         for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            loc = tuple(
+                p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+            )
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown field (check its spelling)"
@@ -107,7 +109,8 @@ def policy_files(paths: Iterable[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             out += sorted(
-                f for f in p.iterdir()
+                f
+                for f in p.iterdir()
                 if f.suffix in {".yaml", ".yml"} and not f.name.startswith("_")
             )
         else:
@@ -126,7 +129,9 @@ def load_policies(directory: Path) -> dict[str, Policy]:
             issues += exc.issues
             continue
         if pol.slug in policies:
-            issues.append(PolicyIssue(str(f), None, "creditor.slug", f"duplicate slug {pol.slug!r}"))
+            issues.append(
+                PolicyIssue(str(f), None, "creditor.slug", f"duplicate slug {pol.slug!r}")
+            )
         policies[pol.slug] = pol
     if issues:
         raise PolicyError(issues)

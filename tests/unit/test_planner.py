@@ -24,8 +24,13 @@ def policy():
 
 def inv(number: str, days_late: int, amount: str = "1000.00", **kw) -> InvoiceLine:
     a = Decimal(amount)
-    return InvoiceLine(number=number, due_date=TODAY - timedelta(days=days_late), amount=a,
-                       outstanding=kw.pop("outstanding", a), **kw)
+    return InvoiceLine(
+        number=number,
+        due_date=TODAY - timedelta(days=days_late),
+        amount=a,
+        outstanding=kw.pop("outstanding", a),
+        **kw,
+    )
 
 
 DEBTOR = DebtorFacts(ref="C001", name="Boulangerie Martin SARL", emails=("compta@martin.example",))
@@ -61,30 +66,51 @@ def test_too_early_for_the_first_step_waits_with_the_date(policy):
 
 
 def test_next_step_follows_the_previous_one_and_respects_the_interval(policy):
-    case = replace(NEW, step_index=0, last_contact_on=TODAY - timedelta(days=3),
-                   contact_dates=(TODAY - timedelta(days=3),))
+    case = replace(
+        NEW,
+        step_index=0,
+        last_contact_on=TODAY - timedelta(days=3),
+        contact_dates=(TODAY - timedelta(days=3),),
+    )
     p = plan(policy, [inv("FA-1", 20)], case=case)
     assert p.action == "wait" and "minimum interval" in p.reason
-    case = replace(case, last_contact_on=TODAY - timedelta(days=8),
-                   contact_dates=(TODAY - timedelta(days=8),))
+    case = replace(
+        case, last_contact_on=TODAY - timedelta(days=8), contact_dates=(TODAY - timedelta(days=8),)
+    )
     p = plan(policy, [inv("FA-1", 20)], case=case)
     assert (p.action, p.step.name, p.tone) == ("draft", "reminder_2", "neutral")
 
 
 def test_contact_cap_blocks_a_third_message_in_seven_days(policy):
-    case = replace(NEW, step_index=0, last_contact_on=TODAY - timedelta(days=1),
-                   contact_dates=(TODAY - timedelta(days=1), TODAY - timedelta(days=4)))
-    lenient = policy.model_copy(update={"ladder": policy.ladder.model_copy(update={
-        "steps": [s.model_copy(update={"min_days_since_previous": 0}) for s in policy.ladder.steps]
-    })})
+    case = replace(
+        NEW,
+        step_index=0,
+        last_contact_on=TODAY - timedelta(days=1),
+        contact_dates=(TODAY - timedelta(days=1), TODAY - timedelta(days=4)),
+    )
+    lenient = policy.model_copy(
+        update={
+            "ladder": policy.ladder.model_copy(
+                update={
+                    "steps": [
+                        s.model_copy(update={"min_days_since_previous": 0})
+                        for s in policy.ladder.steps
+                    ]
+                }
+            )
+        }
+    )
     p = plan(lenient, [inv("FA-1", 20)], case=case)
     assert p.action == "wait" and "contact cap" in p.reason
 
 
 def test_paid_disputed_and_frozen_invoices_leave_the_statement(policy):
-    invoices = [inv("FA-1", 20, status="paid", outstanding=Decimal("0")),
-                inv("FA-2", 20, status="disputed"), inv("FA-3", 20, status="frozen"),
-                inv("FA-4", 20)]
+    invoices = [
+        inv("FA-1", 20, status="paid", outstanding=Decimal("0")),
+        inv("FA-2", 20, status="disputed"),
+        inv("FA-3", 20, status="frozen"),
+        inv("FA-4", 20),
+    ]
     p = plan(policy, invoices)
     assert [i.number for i in p.invoices] == ["FA-4"]
     assert plan(policy, invoices[:3]).action == "nothing"
@@ -109,8 +135,13 @@ def test_a_pending_promise_pauses_the_ladder_until_date_plus_grace(policy):
 
 
 def test_a_broken_promise_moves_up_one_step_and_says_so(policy):
-    case = replace(NEW, step_index=1, last_contact_on=TODAY - timedelta(days=20),
-                   broken_promise_pending=True, broken_promises=1)
+    case = replace(
+        NEW,
+        step_index=1,
+        last_contact_on=TODAY - timedelta(days=20),
+        broken_promise_pending=True,
+        broken_promises=1,
+    )
     p = plan(policy, [inv("FA-1", 20)], case=case)
     assert (p.action, p.step.name, p.mention_broken_promise) == ("draft", "reminder_3", True)
 
@@ -149,4 +180,6 @@ def test_an_out_of_office_reply_reschedules_after_the_return_date(policy):
     case = replace(NEW, snoozed_until=TODAY + timedelta(days=4))
     p = plan(policy, [inv("FA-1", 20)], case=case)
     assert p.action == "wait" and p.next_date == TODAY + timedelta(days=4)
-    assert plan(policy, [inv("FA-1", 24)], case=case, on=TODAY + timedelta(days=4)).action == "draft"
+    assert (
+        plan(policy, [inv("FA-1", 24)], case=case, on=TODAY + timedelta(days=4)).action == "draft"
+    )

@@ -1,0 +1,201 @@
+"""`relance import invoices|payments`: parse options, call one import service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.cli.common import (
+    AS_OPTION,
+    console,
+    err_console,
+    fail,
+    get_app,
+    policies_or_fail,
+    print_json,
+)
+from assistant.importing.service import (
+    ImportFailed,
+    ImportReport,
+    import_invoices,
+    import_payments,
+)
+from assistant.importing.service import Progress as ProgressCallback
+
+app = typer.Typer(
+    help="Import invoices and payments from ERP exports (CSV, XLSX).", no_args_is_help=True
+)
+
+FILE_ARG = typer.Argument(..., help="The export: CSV (any delimiter/encoding) or XLSX.")
+CREDITOR_OPT = typer.Option(..., "--creditor", help="Creditor slug (a policy must exist).")
+MAPPING_OPT = typer.Option(None, "--mapping", help="Mapping YAML naming the columns.")
+DRY_RUN_OPT = typer.Option(False, "--dry-run", help="Check and report; write nothing.")
+JSON_OPT = typer.Option(False, "--json", help="Print the report as JSON.")
+_MAX_ERRORS_SHOWN = 200
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[ProgressCallback | None]:
+    if quiet:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("reading", total=1)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        yield update
+
+
+def _run(
+    kind: str,
+    file: Path,
+    creditor: str,
+    mapping: Path | None,
+    snapshot: bool,
+    dry_run: bool,
+    as_json: bool,
+    actor: str | None,
+) -> None:
+    application = get_app(actor)
+    with policies_or_fail(application):
+        _ = application.policies
+    try:
+        with _progress(as_json) as progress:
+            if kind == "invoices":
+                report = import_invoices(
+                    application,
+                    file,
+                    creditor,
+                    mapping=mapping,
+                    snapshot=snapshot,
+                    dry_run=dry_run,
+                    progress=progress,
+                )
+            else:
+                report = import_payments(
+                    application, file, creditor, mapping=mapping, dry_run=dry_run, progress=progress
+                )
+    except ImportFailed as exc:
+        if as_json:
+            print_json(
+                {
+                    "ok": False,
+                    "rows": 0,
+                    "created": 0,
+                    "updated": 0,
+                    "settled": 0,
+                    "unchanged": 0,
+                    "errors": [],
+                    "error": str(exc),
+                }
+            )
+            raise typer.Exit(2) from exc
+        fail(str(exc), code=2)
+    finally:
+        application.close()
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        render(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def render(report: ImportReport) -> None:
+    """Print the summary, warnings and the table of bad rows."""
+    title = f"[bold]{report.kind} import[/]: {Path(report.file).name} → {report.creditor}"
+    if report.dry_run:
+        title += " [yellow](dry run)[/]"
+    console.print(title, highlight=False)
+    summary = Table(show_header=False)
+    summary.add_column("what")
+    summary.add_column("count", justify="right")
+    noun = "payments" if report.kind == "payments" else "invoices"
+    rows = [("rows read", report.rows)]
+    if not report.ok:
+        rows.append(("bad rows", len({e.line for e in report.errors})))
+    elif report.kind == "invoices":
+        rows += [
+            ("debtors created", report.debtors_created),
+            ("debtors updated", report.debtors_updated),
+            ("contacts added", report.contacts_added),
+        ]
+    if report.ok:
+        rows += [
+            (f"{noun} created", report.created),
+            ("invoices updated", report.updated),
+            ("invoices settled" if report.kind == "invoices" else "invoices paid", report.settled),
+            (f"{noun} unchanged", report.unchanged),
+        ]
+    if report.duplicates:
+        rows.append(("duplicate rows ignored", report.duplicates))
+    if report.skipped:
+        rows.append(("total lines skipped", report.skipped))
+    for label, count in rows:
+        summary.add_row(label, str(count))
+    console.print(summary)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if report.ok:
+        if report.dry_run:
+            console.print("Dry run: nothing was written.")
+        return
+    errors = Table(
+        "line",
+        "column",
+        "value",
+        "reason",
+        title=f"{len(report.errors)} bad row(s)",
+        title_style="bold red",
+    )
+    for e in report.errors[:_MAX_ERRORS_SHOWN]:
+        errors.add_row(str(e.line), e.column, e.value, e.reason)
+    console.print(errors)
+    if len(report.errors) > _MAX_ERRORS_SHOWN:
+        console.print(f"… and {len(report.errors) - _MAX_ERRORS_SHOWN} more (use --json).")
+    console.print("[bold red]Nothing was imported:[/] fix the rows above and import again.")
+
+
+@app.command("invoices")
+def invoices(
+    file: Path = FILE_ARG,
+    creditor: str = CREDITOR_OPT,
+    mapping: Path | None = MAPPING_OPT,
+    snapshot: bool = typer.Option(
+        False,
+        "--snapshot",
+        help="The file is the creditor's whole open ledger: settle open invoices it lacks.",
+    ),
+    dry_run: bool = DRY_RUN_OPT,
+    as_json: bool = JSON_OPT,
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Import an aged balance or invoice history; one bad row and nothing is written."""
+    _run("invoices", file, creditor, mapping, snapshot, dry_run, as_json, actor)
+
+
+@app.command("payments")
+def payments(
+    file: Path = FILE_ARG,
+    creditor: str = CREDITOR_OPT,
+    mapping: Path | None = MAPPING_OPT,
+    dry_run: bool = DRY_RUN_OPT,
+    as_json: bool = JSON_OPT,
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Import payments and allocate them to invoices; one bad row and nothing is written."""
+    _run("payments", file, creditor, mapping, False, dry_run, as_json, actor)

@@ -1,0 +1,31 @@
+"""Drafting letters with a language model, under the guardrails of `grounding` and the
+letters validator (issue 5). The template engine stays the default; see `llm_drafter`.
+"""
+
+from assistant.drafting.grounding import check_grounding, check_prose, check_tone
+from assistant.drafting.llm_drafter import (
+    DraftProse,
+    DraftRequest,
+    DraftResult,
+    LLMDrafter,
+    ProseRenderer,
+    ThreadMessage,
+    build_drafter,
+    draft_with_llm,
+    load_thread,
+)
+
+__all__ = [
+    "DraftProse",
+    "DraftRequest",
+    "DraftResult",
+    "LLMDrafter",
+    "ProseRenderer",
+    "ThreadMessage",
+    "build_drafter",
+    "check_grounding",
+    "check_prose",
+    "check_tone",
+    "draft_with_llm",
+    "load_thread",
+]

@@ -1,0 +1,282 @@
+"""Import services: read an export, check every row, then write all of it or nothing.
+
+`import_invoices` and `import_payments` run in ONE transaction. Any bad row means nothing is
+written and the report lists every bad row. Re-importing the same file changes nothing and
+writes no audit event. Problems with the file as a whole (unreadable, unknown columns, bad
+mapping, unknown creditor) raise `ImportFailed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from assistant.db.engine import session_scope
+from assistant.importing.allocation import plan_payments
+from assistant.importing.headers import HeaderError
+from assistant.importing.mapping import ImportMapping, MappingError, load_mapping
+from assistant.importing.plan import ImportPlan, plan_invoices
+from assistant.importing.reading import FileReadError, RawTable, TableReader, read_table
+from assistant.importing.rows import ParsedRows, RowError, parse_invoice_rows, parse_payment_rows
+from assistant.importing.store import (
+    apply_plan,
+    create_creditor,
+    find_creditor,
+    load_debtors,
+    load_invoices,
+    load_payment_references,
+)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+DEFAULT_ACTOR = "relance"
+
+
+class ImportFailed(Exception):
+    """The file as a whole cannot be imported (not a row problem)."""
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did (or would do, on a dry run)."""
+
+    kind: str  # invoices | payments
+    file: str
+    creditor: str
+    dry_run: bool = False
+    snapshot: bool = False
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    settled: int = 0
+    unchanged: int = 0
+    debtors_created: int = 0
+    debtors_updated: int = 0
+    contacts_added: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    header_line: int | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether every row was good."""
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready form (keys ok, rows, created, updated, settled, unchanged, errors…)."""
+        return {
+            "ok": self.ok,
+            "kind": self.kind,
+            "file": self.file,
+            "creditor": self.creditor,
+            "dry_run": self.dry_run,
+            "snapshot": self.snapshot,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "settled": self.settled,
+            "unchanged": self.unchanged,
+            "debtors_created": self.debtors_created,
+            "debtors_updated": self.debtors_updated,
+            "contacts_added": self.contacts_added,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "header_line": self.header_line,
+            "columns": self.columns,
+            "warnings": self.warnings,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+def _resolve(
+    app_or_engine: Any, policies: Mapping[str, Any] | None, actor: str | None
+) -> tuple[Engine, Mapping[str, Any], str]:
+    if isinstance(app_or_engine, Engine):
+        return app_or_engine, policies or {}, actor or DEFAULT_ACTOR
+    engine = app_or_engine.engine
+    pols = policies if policies is not None else app_or_engine.policies
+    return engine, pols, actor or app_or_engine.actor
+
+
+def _read(
+    path: Path, mapping: ImportMapping | Path | str | None, reader: TableReader
+) -> tuple[RawTable, ImportMapping | None]:
+    try:
+        mp = load_mapping(Path(mapping)) if isinstance(mapping, str | Path) else mapping
+        table = reader(
+            path,
+            delimiter=mp.delimiter if mp else None,
+            encoding=mp.encoding if mp else None,
+            sheet=mp.sheet if mp else None,
+        )
+    except (MappingError, FileReadError) as exc:
+        raise ImportFailed(str(exc)) from exc
+    return table, mp
+
+
+def _report_from(
+    kind: str, path: Path, slug: str, parsed: ParsedRows[Any], dry_run: bool, snapshot: bool = False
+) -> ImportReport:
+    return ImportReport(
+        kind=kind,
+        file=str(path),
+        creditor=slug,
+        dry_run=dry_run,
+        snapshot=snapshot,
+        rows=parsed.read,
+        duplicates=parsed.duplicates,
+        skipped=parsed.skipped,
+        header_line=parsed.header_line,
+        columns=parsed.columns,
+        errors=sorted(parsed.errors, key=lambda e: e.line),
+    )
+
+
+def _fill(report: ImportReport, plan: ImportPlan) -> None:
+    report.created, report.updated = plan.created, plan.updated
+    report.settled, report.unchanged = plan.settled, plan.unchanged
+    report.debtors_created, report.debtors_updated = len(plan.new_debtors), len(plan.debtor_updates)
+    report.contacts_added = len(plan.new_contacts)
+    report.warnings += plan.warnings
+    report.errors = sorted(report.errors + plan.errors, key=lambda e: e.line)
+
+
+def _summary(report: ImportReport, action: str) -> dict[str, Any]:
+    data = report.to_dict()
+    keep = (
+        "rows",
+        "created",
+        "updated",
+        "settled",
+        "unchanged",
+        "debtors_created",
+        "debtors_updated",
+        "contacts_added",
+        "snapshot",
+    )
+    return {"action": action, **{k: data[k] for k in keep}}
+
+
+def import_invoices(
+    app_or_engine: Any,
+    path: Path,
+    creditor_slug: str,
+    mapping: ImportMapping | Path | str | None = None,
+    snapshot: bool = False,
+    dry_run: bool = False,
+    actor: str | None = None,
+    *,
+    policies: Mapping[str, Any] | None = None,
+    today: date | None = None,
+    progress: Progress | None = None,
+    reader: TableReader = read_table,
+) -> ImportReport:
+    """Import an invoice export (aged balance or history) for one creditor, all or nothing."""
+    engine, pols, who = _resolve(app_or_engine, policies, actor)
+    path, today = Path(path), today or date.today()
+    _tick(progress, "reading", 0, 1)
+    table, mp = _read(path, mapping, reader)
+    total = max(len(table.rows) - 1, 1)
+    try:
+        parsed = parse_invoice_rows(table, mp, _stage(progress, "checking", total))
+    except HeaderError as exc:
+        raise ImportFailed(f"{path}: {exc}") from exc
+    if snapshot and parsed.read == 0:
+        raise ImportFailed(f"{path}: no invoice rows; --snapshot would settle every open invoice")
+    report = _report_from("invoices", path, creditor_slug, parsed, dry_run, snapshot)
+    _tick(progress, "checking", total, total)
+    with session_scope(engine) as session:
+        conn = session.connection()
+        creditor_id = find_creditor(conn, creditor_slug)
+        if creditor_id is None and creditor_slug not in pols:
+            raise ImportFailed(f"unknown creditor {creditor_slug!r}: no policy has this slug")
+        if report.errors:
+            return report
+        _tick(progress, "comparing", 0, 1)
+        debtors, debtor_ids = load_debtors(conn, creditor_id) if creditor_id else ({}, {})
+        refs = {v: k for k, v in debtor_ids.items()}
+        invoices = load_invoices(conn, creditor_id, refs) if creditor_id else {}
+        plan = plan_invoices(parsed.rows, debtors, invoices, snapshot=snapshot, today=today)
+        _fill(report, plan)
+        if dry_run or plan.empty:
+            return report
+        _tick(progress, "writing", 0, 1)
+        if creditor_id is None:
+            creditor_id = create_creditor(
+                conn, creditor_slug, pols[creditor_slug].creditor.name, who
+            )
+        apply_plan(conn, creditor_id, plan, who, path.name, _summary(report, "import.invoices"))
+    _tick(progress, "writing", 1, 1)
+    return report
+
+
+def import_payments(
+    app_or_engine: Any,
+    path: Path,
+    creditor_slug: str,
+    mapping: ImportMapping | Path | str | None = None,
+    dry_run: bool = False,
+    actor: str | None = None,
+    *,
+    policies: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    reader: TableReader = read_table,
+) -> ImportReport:
+    """Import a payment export: allocate each new payment, all or nothing."""
+    engine, pols, who = _resolve(app_or_engine, policies, actor)
+    path = Path(path)
+    _tick(progress, "reading", 0, 1)
+    table, mp = _read(path, mapping, reader)
+    total = max(len(table.rows) - 1, 1)
+    try:
+        parsed = parse_payment_rows(table, mp, _stage(progress, "checking", total))
+    except HeaderError as exc:
+        raise ImportFailed(f"{path}: {exc}") from exc
+    report = _report_from("payments", path, creditor_slug, parsed, dry_run)
+    with session_scope(engine) as session:
+        conn = session.connection()
+        creditor_id = find_creditor(conn, creditor_slug)
+        if creditor_id is None:
+            known = (
+                "no invoices were imported for it yet"
+                if creditor_slug in pols
+                else ("no policy has this slug")
+            )
+            raise ImportFailed(f"unknown creditor {creditor_slug!r}: {known}")
+        debtors, debtor_ids = load_debtors(conn, creditor_id)
+        invoices = load_invoices(conn, creditor_id, {v: k for k, v in debtor_ids.items()})
+        plan = plan_payments(
+            parsed.rows,
+            debtors,
+            invoices,
+            load_payment_references(conn, creditor_id),
+            parsed.columns,
+        )
+        if plan.errors:  # nothing is written, so no counts either
+            report.errors = sorted(report.errors + plan.errors, key=lambda e: e.line)
+        if report.errors:
+            return report
+        _fill(report, plan)
+        if dry_run or plan.empty:
+            return report
+        apply_plan(conn, creditor_id, plan, who, path.name, _summary(report, "import.payments"))
+    _tick(progress, "writing", 1, 1)
+    return report
+
+
+def _tick(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    if progress:
+        progress(stage, done, total)
+
+
+def _stage(progress: Progress | None, stage: str, total: int) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda done: progress(stage, done, total)

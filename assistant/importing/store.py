@@ -1,0 +1,300 @@
+"""Database side of the importer: load a creditor's ledger state, apply an import plan.
+
+Bulk statements only: one SELECT per table to load, executemany INSERT/UPDATE to write, so
+100,000 rows never mean 100,000 round trips. Runs inside the caller's transaction; never
+commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from assistant.db.models import AuditEvent, Contact, Creditor, Debtor, Invoice, Payment, utcnow
+from assistant.importing.plan import Change, DebtorState, ImportPlan, InvoiceState
+
+_CREDITOR: sa.Table = Creditor.__table__  # type: ignore[attr-defined]
+_DEBTOR: sa.Table = Debtor.__table__  # type: ignore[attr-defined]
+_CONTACT: sa.Table = Contact.__table__  # type: ignore[attr-defined]
+_INVOICE: sa.Table = Invoice.__table__  # type: ignore[attr-defined]
+_PAYMENT: sa.Table = Payment.__table__  # type: ignore[attr-defined]
+_AUDIT: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
+_CHUNK = 5000
+
+
+def find_creditor(conn: Connection, slug: str) -> int | None:
+    """Return the id of the creditor called `slug`, if it exists."""
+    return conn.execute(sa.select(_CREDITOR.c.id).where(_CREDITOR.c.slug == slug)).scalar()
+
+
+def create_creditor(conn: Connection, slug: str, name: str, actor: str) -> int:
+    """Insert a creditor row and audit it; return its id."""
+    now = utcnow()
+    new_id = conn.execute(
+        sa.insert(_CREDITOR).values(slug=slug, name=name, created_at=now).returning(_CREDITOR.c.id)
+    ).scalar_one()
+    conn.execute(
+        sa.insert(_AUDIT).values(
+            at=now,
+            actor=actor,
+            action="creditor.created",
+            entity="creditor",
+            entity_id=str(new_id),
+            payload={"slug": slug, "name": name, "source": "import"},
+        )
+    )
+    return int(new_id)
+
+
+def load_debtors(
+    conn: Connection, creditor_id: int
+) -> tuple[dict[str, DebtorState], dict[str, int]]:
+    """Return the creditor's debtors by account ref, and their ids by account ref."""
+    d, c = _DEBTOR.c, _CONTACT.c
+    emails: dict[int, set[str]] = {}
+    contacts = sa.select(c.debtor_id, c.email).join(_DEBTOR, d.id == c.debtor_id)
+    for debtor_id, email in conn.execute(contacts.where(d.creditor_id == creditor_id)):
+        emails.setdefault(debtor_id, set()).add(email.lower())  # file e-mails are lower-cased
+    states: dict[str, DebtorState] = {}
+    ids: dict[str, int] = {}
+    rows = conn.execute(
+        sa.select(
+            d.id, d.account_ref, d.legal_name, d.siren, d.kind, d.language, d.key_account
+        ).where(d.creditor_id == creditor_id)
+    )
+    for row in rows:
+        states[row.account_ref] = DebtorState(
+            row.id,
+            row.account_ref,
+            row.legal_name,
+            row.siren,
+            row.kind,
+            row.language,
+            bool(row.key_account),
+            frozenset(emails.get(row.id, ())),
+        )
+        ids[row.account_ref] = row.id
+    return states, ids
+
+
+def load_invoices(
+    conn: Connection, creditor_id: int, debtor_refs: dict[int, str]
+) -> dict[str, InvoiceState]:
+    """Return the creditor's invoices by number."""
+    i = _INVOICE.c
+    rows = conn.execute(
+        sa.select(
+            i.id,
+            i.number,
+            i.debtor_id,
+            i.due_date,
+            i.amount_cents,
+            i.outstanding_cents,
+            i.currency,
+            i.status,
+            i.issue_date,
+            i.paid_date,
+        ).where(i.creditor_id == creditor_id)
+    )
+    return {
+        r.number: InvoiceState(
+            r.id,
+            r.number,
+            debtor_refs[r.debtor_id],
+            r.due_date,
+            r.amount_cents,
+            r.outstanding_cents,
+            r.currency,
+            r.status,
+            r.issue_date,
+            r.paid_date,
+        )
+        for r in rows
+    }
+
+
+def load_payment_references(conn: Connection, creditor_id: int) -> set[str]:
+    """Return every payment reference already recorded for the creditor."""
+    p = _PAYMENT.c
+    return set(conn.execute(sa.select(p.reference).where(p.creditor_id == creditor_id)).scalars())
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(rows), _CHUNK):
+        yield rows[start : start + _CHUNK]
+
+
+def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows):
+        conn.execute(sa.insert(table), chunk)
+
+
+def _update(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    names = [k for k in rows[0] if k != "b_id"]
+    stmt = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("b_id"))
+        .values({n: sa.bindparam(f"b_{n}") for n in names})
+    )
+    for chunk in _chunks(rows):
+        conn.execute(stmt, [{"b_id": r["b_id"], **{f"b_{n}": r[n] for n in names}} for r in chunk])
+
+
+def apply_plan(
+    conn: Connection,
+    creditor_id: int,
+    plan: ImportPlan,
+    actor: str,
+    source: str,
+    summary: dict[str, Any],
+) -> None:
+    """Write every insert, update and audit event of `plan` (no commit)."""
+    now = utcnow()
+    _insert(
+        conn,
+        _DEBTOR,
+        [
+            {
+                "creditor_id": creditor_id,
+                "account_ref": s.account_ref,
+                "legal_name": s.legal_name,
+                "siren": s.siren,
+                "vat_number": None,
+                "kind": s.kind,
+                "language": s.language,
+                "key_account": s.key_account,
+                "created_at": now,
+            }
+            for s in plan.new_debtors
+        ],
+    )
+    d = _DEBTOR.c
+    debtor_ids: dict[str, int] = dict(
+        conn.execute(sa.select(d.account_ref, d.id).where(d.creditor_id == creditor_id)).all()
+    )
+    _update(
+        conn,
+        _DEBTOR,
+        [
+            {
+                "b_id": debtor_ids[s.account_ref],
+                "legal_name": s.legal_name,
+                "siren": s.siren,
+                "kind": s.kind,
+                "language": s.language,
+                "key_account": s.key_account,
+            }
+            for s in plan.debtor_updates
+        ],
+    )
+    _insert(
+        conn,
+        _CONTACT,
+        [
+            {
+                "debtor_id": debtor_ids[ref],
+                "email": email,
+                "name": None,
+                "valid": True,
+                "invalid_reason": None,
+                "created_at": now,
+            }
+            for ref, email in plan.new_contacts
+        ],
+    )
+    _insert(
+        conn,
+        _INVOICE,
+        [_invoice_values(s, creditor_id, debtor_ids, now) for s in plan.new_invoices],
+    )
+    _update(
+        conn,
+        _INVOICE,
+        [
+            {"b_id": s.id, **_invoice_values(s, creditor_id, debtor_ids, now)}
+            for s in plan.invoice_updates
+        ],
+    )
+    invoice_ids: dict[str, int] = {}
+    if plan.new_invoices or plan.invoice_updates or plan.new_payments:
+        i = _INVOICE.c
+        invoice_ids = dict(
+            conn.execute(sa.select(i.number, i.id).where(i.creditor_id == creditor_id)).all()
+        )
+    _insert(
+        conn,
+        _PAYMENT,
+        [
+            {
+                "creditor_id": creditor_id,
+                "debtor_id": debtor_ids[p["debtor_ref"]],
+                "invoice_id": invoice_ids.get(p["invoice_number"]) if p["invoice_number"] else None,
+                "reference": p["reference"],
+                "amount_cents": p["amount_cents"],
+                "currency": p["currency"],
+                "paid_on": p["paid_on"],
+                "created_at": now,
+            }
+            for p in plan.new_payments
+        ],
+    )
+    payment_ids: dict[str, int] = {}
+    if plan.new_payments:
+        p = _PAYMENT.c
+        payment_ids = dict(
+            conn.execute(sa.select(p.reference, p.id).where(p.creditor_id == creditor_id)).all()
+        )
+    ids = {"debtor": debtor_ids, "invoice": invoice_ids, "payment": payment_ids}
+    events = [_audit_row(c, ids, actor, source, now) for c in plan.changes]
+    events.append(
+        {
+            "at": now,
+            "actor": actor,
+            "action": summary.pop("action"),
+            "entity": "creditor",
+            "entity_id": str(creditor_id),
+            "payload": {"source": source, **summary},
+        }
+    )
+    _insert(conn, _AUDIT, events)
+
+
+def _invoice_values(
+    s: InvoiceState, creditor_id: int, debtor_ids: dict[str, int], now: datetime
+) -> dict[str, Any]:
+    return {
+        "creditor_id": creditor_id,
+        "debtor_id": debtor_ids[s.debtor_ref],
+        "number": s.number,
+        "issue_date": s.issue_date,
+        "due_date": s.due_date,
+        "amount_cents": s.amount_cents,
+        "outstanding_cents": s.outstanding_cents,
+        "currency": s.currency,
+        "status": s.status,
+        "paid_date": s.paid_date,
+        "updated_at": now,
+    }
+
+
+def _audit_row(
+    change: Change, ids: dict[str, dict[str, int]], actor: str, source: str, now: datetime
+) -> dict[str, Any]:
+    entity_id = ids.get(change.entity, {}).get(change.key)
+    payload: dict[str, Any] = {"key": change.key, "source": source, "after": change.after}
+    if change.before:
+        payload["before"] = change.before
+    return {
+        "at": now,
+        "actor": actor,
+        "action": change.action,
+        "entity": change.entity,
+        "entity_id": str(entity_id) if entity_id is not None else change.key,
+        "payload": payload,
+    }

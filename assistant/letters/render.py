@@ -1,0 +1,400 @@
+"""Render a ladder letter (subject, text, HTML and optional PDF) from templates and facts.
+
+Pure apart from reading templates once: the caller passes the date, the policy and the
+ledger facts. Each step template (``{lang}/{name}.txt.j2``) holds the wording blocks
+(``subject``, ``intro``, ``request``, ``closing``) with tone variants; the layouts and the
+shared partials assemble them. Must not send, store or look at the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError
+from markupsafe import Markup, escape
+
+from assistant.domain import (
+    CaseState,
+    ClientHistory,
+    DebtorFacts,
+    InvoiceLine,
+    LetterFacts,
+    Penalties,
+)
+from assistant.letters.formatting import Formatter, formatter, locale_for
+from assistant.letters.legal import (
+    L111_8_PARAGRAPHS,
+    L111_8_TITLE_EN,
+    L111_8_TITLE_FR,
+    US_DEBT_COLLECTOR,
+    US_DEBT_DISCLOSURE,
+    r124_4_applies,
+)
+from assistant.letters.penalties import compute_penalties, effective_terms, penalties_allowed
+from assistant.letters.rates import RateTable
+from assistant.policy.schema import LadderStep, Policy
+
+LANGUAGES = ("fr", "en")
+TONES = ("courteous", "neutral", "firm", "formal")
+WORDING_BLOCKS = ("subject", "intro", "request", "closing")
+SUBJECT_INVOICES = 3
+_TRAILING = re.compile(r"[ \t]+\n")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+_INCLUDE = re.compile(r'\{%-?\s*include\s+"([^"]+)"\s*-?%\}')
+
+
+class _InliningLoader(FileSystemLoader):
+    """Load templates with their `{% include "…" %}` partials pasted in at load time.
+
+    Partials stay separate files for their authors, but a letter compiles to one template:
+    no include lookup or new context per render, which doubles the rendering speed. Partials
+    must therefore not `{% set %}` variables their includer relies on.
+    """
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+
+        def paste(match: re.Match[str]) -> str:
+            return self.get_source(environment, match.group(1))[0].rstrip("\n")
+
+        return _INCLUDE.sub(paste, source), filename, uptodate
+
+
+_ns = SimpleNamespace  # attribute access is Jinja's fast path (dict keys cost an exception)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One invoice line as templates show it (strings already formatted)."""
+
+    number: str
+    issue_date: str
+    due_date: str
+    amount: str
+    outstanding: str
+    partial: bool
+    credit: bool
+    days_late: int
+
+
+class LetterTemplateError(RuntimeError):
+    """A letter template is missing or failed to render; the message says which."""
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A rendered draft, with the facts it was built from (for validation)."""
+
+    subject: str
+    text: str
+    html: str
+    pdf: bytes | None
+    language: str
+    tone: str
+    step: str
+    facts: LetterFacts
+
+
+def letter_language(policy: Policy, debtor: DebtorFacts) -> str:
+    """Return the letter language: the debtor's, else the override's, else the policy's."""
+    if debtor.language:
+        code = debtor.language.strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    override = policy.override_for(debtor.ref)
+    if override is not None and override.language:
+        return override.language
+    return policy.language
+
+
+def letter_tone(policy: Policy, step: LadderStep, debtor: DebtorFacts, tone: str | None) -> str:
+    """Return the tone: the explicit one, else the debtor override's, else the step's."""
+    if tone:
+        if tone not in TONES:
+            raise LetterTemplateError(f"unknown tone {tone!r} (expected one of {', '.join(TONES)})")
+        return tone
+    override = policy.override_for(debtor.ref)
+    if override is not None and override.tone:
+        return override.tone
+    return step.tone
+
+
+def subject_invoice_list(numbers: Sequence[str]) -> str:
+    """Return up to three invoice numbers for a subject line, then an ellipsis."""
+    shown = ", ".join(numbers[:SUBJECT_INVOICES])
+    return shown + (", …" if len(numbers) > SUBJECT_INVOICES else "")
+
+
+def _squeeze(text: str) -> str:
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+def _nb(value: Any) -> str:
+    return str(value).replace(" ", "\u00a0")
+
+
+def _paragraphs(text: str) -> Markup:
+    """Turn blank-line separated plain text into escaped HTML paragraphs."""
+    html = str(escape(text.strip()))
+    if not html:
+        return Markup("")
+    html = html.replace("\n\n", "</p>\n<p>").replace("\n", "<br>\n")
+    return Markup(f"<p>{html}</p>")
+
+
+def _first_contact(case: CaseState) -> bool:
+    return case.last_contact_on is None and not case.contact_dates and case.first_letter_on is None
+
+
+def _next_is_formal(policy: Policy, step: LadderStep) -> bool:
+    steps = policy.ladder.steps
+    for i, candidate in enumerate(steps[:-1]):
+        if candidate.name == step.name:
+            return steps[i + 1].formal_notice
+    return False
+
+
+class LetterRenderer:
+    """Render letters from a templates folder; one Jinja environment, compiled once."""
+
+    def __init__(self, templates_dir: Path, rates: RateTable):
+        root = Path(templates_dir)
+        # Accept the project's `templates/` folder as well as `templates/letters/`.
+        if not (root / "fr").is_dir() and (root / "letters").is_dir():
+            root = root / "letters"
+        self.templates_dir = root
+        self.rates = rates
+        self.env = Environment(
+            loader=_InliningLoader(str(self.templates_dir)),
+            undefined=StrictUndefined,
+            autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+            auto_reload=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            cache_size=-1,
+        )
+        self.env.filters["nb"] = _nb
+        self.env.filters["paragraphs"] = _paragraphs
+        self._templates: dict[str, Template] = {}
+
+    def template(self, name: str) -> Template:
+        """Return the compiled template `name` (cached)."""
+        tpl = self._templates.get(name)
+        if tpl is None:
+            try:
+                tpl = self.env.get_template(name)
+            except TemplateError as exc:
+                raise LetterTemplateError(f"template {name!r}: {exc}") from exc
+            self._templates[name] = tpl
+        return tpl
+
+    def render(
+        self,
+        *,
+        policy: Policy,
+        step: LadderStep,
+        debtor: DebtorFacts,
+        case: CaseState,
+        invoices: Sequence[InvoiceLine],
+        history: ClientHistory,
+        on: date,
+        broken_promise: bool = False,
+        tone: str | None = None,
+        render_pdf: bool = True,
+    ) -> Letter:
+        """Render the letter of `step` for this case on date `on`."""
+        if not invoices:
+            raise LetterTemplateError(f"case {case.ref}: no invoice to write about")
+        language = letter_language(policy, debtor)
+        chosen_tone = letter_tone(policy, step, debtor, tone)
+        fmt = formatter(locale_for(language, policy.jurisdiction))
+        terms = effective_terms(policy, debtor.ref)
+        penalties: Penalties | None = None
+        if step.show_penalties and penalties_allowed(terms, debtor):
+            computed = compute_penalties(invoices, terms, debtor, on, self.rates)
+            if computed.per_invoice:
+                penalties = computed
+        deadline = on + timedelta(days=step.deadline_days or 8) if step.formal_notice else None
+        currency = invoices[0].currency
+        total = sum((i.outstanding for i in invoices), Decimal("0.00"))
+        extra_dates = (case.first_letter_on,) if case.first_letter_on else ()
+        facts = LetterFacts(
+            case_ref=case.ref,
+            invoices=tuple(invoices),
+            total_outstanding=total,
+            currency=currency,
+            penalties=penalties,
+            letter_date=on,
+            deadline=deadline,
+            extra_dates=extra_dates,
+        )
+        ctx = self._context(
+            policy, step, debtor, case, facts, fmt, language, chosen_tone, history, broken_promise
+        )
+        base = f"{language}/{step.template}"
+        text_tpl = self.template(f"{base}.txt.j2")
+        html_tpl = self.template(f"{base}.html.j2")
+        try:
+            jctx = text_tpl.new_context(ctx)
+            wording = {
+                name: _squeeze("".join(text_tpl.blocks[name](jctx)))
+                for name in WORDING_BLOCKS
+                if name in text_tpl.blocks
+            }
+            ctx["wording"] = _ns(**{name: wording.get(name, "") for name in WORDING_BLOCKS})
+            # The layout shows the wording blocks already rendered: no second pass.
+            layout = self.template(f"{language}/_layout.txt.j2")
+            text = _squeeze(layout.render(ctx)) + "\n"
+            html = html_tpl.render(ctx)
+        except TemplateError as exc:
+            raise LetterTemplateError(f"template {base}: {exc}") from exc
+        subject = " ".join(wording.get("subject", "").split())
+        if not subject:
+            raise LetterTemplateError(f"template {base}.txt.j2 has an empty subject block")
+        pdf = None
+        if step.pdf and render_pdf:
+            from assistant.letters.pdf import letter_pdf
+
+            pdf = letter_pdf(self, ctx, subject)
+        return Letter(
+            subject=subject,
+            text=text,
+            html=html,
+            pdf=pdf,
+            language=language,
+            tone=chosen_tone,
+            step=step.name,
+            facts=facts,
+        )
+
+    def _context(
+        self,
+        policy: Policy,
+        step: LadderStep,
+        debtor: DebtorFacts,
+        case: CaseState,
+        facts: LetterFacts,
+        fmt: Formatter,
+        language: str,
+        tone: str,
+        history: ClientHistory,
+        broken_promise: bool,
+    ) -> dict[str, Any]:
+        cur = facts.currency
+        money = fmt.money
+        on = facts.letter_date
+        rows = [
+            _Row(
+                number=inv.number,
+                issue_date=fmt.short_date(inv.issue_date) if inv.issue_date else "",
+                due_date=fmt.short_date(inv.due_date),
+                amount=money(inv.amount, inv.currency),
+                outstanding=money(inv.outstanding, inv.currency),
+                partial=inv.outstanding != inv.amount,
+                credit=inv.outstanding < 0,
+                days_late=inv.days_late(on),
+            )
+            for inv in facts.invoices
+        ]
+        pen = facts.penalties
+        penalties_ctx = None
+        zero = money(Decimal("0"), cur)
+        if pen is not None:
+            terms = effective_terms(policy, debtor.ref)
+            penalties_ctx = _ns(
+                rule=terms.late_interest.rule,
+                rate=fmt.percent(pen.rate_percent) if pen.rate_percent is not None else None,
+                interest=money(pen.interest, cur),
+                indemnity=money(pen.indemnity, cur),
+                has_interest=pen.interest > 0,
+                has_indemnity=pen.indemnity > 0,
+                total=money(pen.total, cur),
+                grand_total=money(facts.total_outstanding + pen.total, cur),
+                lines=[
+                    _ns(number=n, interest=money(i, cur), indemnity=money(x, cur))
+                    for n, i, x in pen.per_invoice
+                ],
+            )
+        creditor = policy.creditor
+        agency = policy.agency if policy.mode == "agency" else None
+        payment = None
+        if creditor.iban or creditor.payment_url:
+            payment = _ns(
+                iban=creditor.iban,
+                bic=creditor.bic,
+                bank=creditor.bank_name,
+                url=creditor.payment_url,
+            )
+        first_contact = _first_contact(case)
+        first_letter = None
+        if not first_contact and (case.first_letter_ref or case.first_letter_on):
+            first_letter = _ns(
+                ref=case.first_letter_ref,
+                date=fmt.date(case.first_letter_on) if case.first_letter_on else None,
+            )
+        consumer = debtor.kind == "consumer"
+        numbers = [inv.number for inv in facts.invoices]
+        return {
+            "lang": language,
+            "tone": tone,
+            "step": step.name,
+            "step_template": step.template,
+            "formal_notice": step.formal_notice,
+            "in_pdf": False,
+            "pre_due": step.pre_due or all(r.days_late == 0 for r in rows),
+            "case_ref": case.ref,
+            "subject_invoices": subject_invoice_list(numbers),
+            "letter_date": fmt.date(on),
+            "deadline": fmt.date(facts.deadline) if facts.deadline else None,
+            "deadline_days": step.deadline_days or 8,
+            "debtor": _ns(name=debtor.name, consumer=consumer),
+            "creditor": creditor,
+            "agency": agency,
+            "r124": r124_4_applies(policy.mode, policy.jurisdiction),
+            "l111_8": L111_8_PARAGRAPHS,
+            "l111_8_title": L111_8_TITLE_FR if language == "fr" else L111_8_TITLE_EN,
+            "invoices": rows,
+            "plural": len(rows) > 1,
+            "s": "s" if len(rows) > 1 else "",
+            "nt": "nt" if len(rows) > 1 else "",
+            "numbers": ", ".join(numbers),
+            "next_formal": _next_is_formal(policy, step),
+            "indemnity_unit": money(effective_terms(policy, debtor.ref).indemnity_amount, cur),
+            "earliest_due": fmt.date(min(inv.due_date for inv in facts.invoices)),
+            "total": money(facts.total_outstanding, cur),
+            "penalties": penalties_ctx,
+            "split": _ns(
+                principal=money(facts.total_outstanding, cur),
+                interest=penalties_ctx.interest if penalties_ctx else zero,
+                other=penalties_ctx.indemnity if penalties_ctx else zero,
+            ),
+            "payment": payment,
+            "first_contact": first_contact,
+            "first_letter": first_letter,
+            "us_consumer": policy.jurisdiction == "US" and consumer,
+            "us_disclosure": US_DEBT_DISCLOSURE,
+            "us_collector": US_DEBT_COLLECTOR,
+            "broken_promise": broken_promise,
+            "punctual": history.punctual,
+            "sign_off": policy.voice.sign_off,
+            "signature": policy.voice.signature,
+            "sender": agency.name if agency else (creditor.sender_name or creditor.name),
+            "contact_email": (agency.email if agency else None) or creditor.email,
+            "contact_phone": (agency.phone if agency else None) or creditor.phone,
+            "debtor_address": getattr(debtor, "address", None),
+        }

@@ -1,0 +1,175 @@
+"""Send-time re-check of approved drafts, and the dry-run list of what would go out.
+
+Reads the ledger as it is now and compares it with what the draft states; writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from assistant.bootstrap import App
+from assistant.db.models import Case, Contact, Creditor, Draft, Handoff, Invoice, Promise
+from assistant.mail.compose import split_addresses
+from assistant.mail.window import aware, outside_sending_window, over_contact_cap
+from assistant.policy.schema import Policy
+
+SETTLED_INVOICE = {"paid", "disputed", "frozen", "written_off"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The send-time re-check of one approved draft."""
+
+    to: tuple[str, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+    review: str | None = None  # facts changed: back to `pending` with this reason
+    hold: str | None = None  # not now (window, cap): stays `approved`
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One approved draft as `relance send` (without --yes) lists it."""
+
+    draft_id: int
+    case_ref: str
+    creditor: str
+    to: tuple[str, ...]
+    subject: str
+    step: str
+    review: str | None
+    hold: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready form."""
+        return {
+            "draft": self.draft_id,
+            "case": self.case_ref,
+            "creditor": self.creditor,
+            "to": list(self.to),
+            "subject": self.subject,
+            "step": self.step,
+            "would": "review" if self.review else "hold" if self.hold else "send",
+            "reason": self.review or self.hold,
+        }
+
+
+def policy_of(session: Session, case: Case, policies: dict[str, Policy]) -> Policy | None:
+    creditor = session.get(Creditor, case.creditor_id)
+    return policies.get(creditor.slug) if creditor else None
+
+
+def _draft_invoices(draft: Draft) -> dict[str, Decimal | None]:
+    out: dict[str, Decimal | None] = {}
+    for item in (draft.facts or {}).get("invoices", []) or []:
+        number = item.get("number") if isinstance(item, dict) else item
+        if not number:
+            continue
+        try:
+            outstanding = Decimal(str(item.get("outstanding"))) if isinstance(item, dict) else None
+        except (InvalidOperation, TypeError):
+            outstanding = None
+        out[str(number)] = outstanding
+    return out
+
+
+def check_draft(
+    session: Session, draft: Draft, case: Case, policy: Policy | None, now: datetime
+) -> Verdict:
+    """Re-check an approved draft against the ledger and the policy as they are now."""
+    if policy is None:
+        return Verdict(review="no policy is loaded for this creditor")
+    if case.status == "closed":
+        return Verdict(review="the case was closed since approval")
+    handoff = session.exec(
+        select(Handoff.id).where(Handoff.case_id == case.id, Handoff.status == "open")
+    ).first()
+    if handoff is not None:
+        return Verdict(review="the case has an open hand-off")
+    approved_at = aware(draft.decided_at or draft.created_at)
+    for promise in session.exec(
+        select(Promise).where(Promise.case_id == case.id, Promise.status == "pending")
+    ):
+        if aware(promise.created_at) > approved_at:
+            return Verdict(
+                review=f"a payment promise (due {promise.due_on}) was recorded since approval"
+            )
+    numbers = _draft_invoices(draft)
+    if numbers:
+        rows = {
+            i.number: i
+            for i in session.exec(
+                select(Invoice).where(
+                    Invoice.creditor_id == case.creditor_id, col(Invoice.number).in_(list(numbers))
+                )
+            )
+        }
+        for number, stated in numbers.items():
+            row = rows.get(number)
+            if row is None:
+                return Verdict(review=f"invoice {number} is no longer in the ledger")
+            if row.status in SETTLED_INVOICE:
+                return Verdict(review=f"invoice {number} is {row.status} since approval")
+            if row.outstanding_cents <= 0:
+                return Verdict(review=f"invoice {number} has been paid since approval")
+            if stated is not None and int(stated * 100) != row.outstanding_cents:
+                return Verdict(
+                    review=f"invoice {number}: outstanding changed from {stated} to "
+                    f"{Decimal(row.outstanding_cents) / 100:.2f} since approval"
+                )
+    contacts = session.exec(
+        select(Contact).where(Contact.debtor_id == case.debtor_id, Contact.valid == True)  # noqa: E712
+    ).all()
+    valid = {c.email.lower(): c for c in contacts}
+    wanted = split_addresses(draft.to_addrs) or [c.email for c in contacts]
+    to = tuple(a for a in wanted if a.lower() in valid)
+    if not to:
+        return Verdict(review="no valid contact address is left for the debtor")
+    names = {a: valid[a.lower()].name or "" for a in to}
+    sent_at = session.exec(
+        select(Draft.sent_at).where(
+            Draft.case_id == case.id, Draft.status == "sent", col(Draft.sent_at).is_not(None)
+        )
+    ).all()
+    hold = over_contact_cap(policy.contact_cap, [t for t in sent_at if t], now)
+    hold = hold or outside_sending_window(policy.sending, now)
+    return Verdict(to=to, names=names, hold=hold)
+
+
+def plan_outbox(app: App, now: datetime, *, limit: int | None = None) -> list[OutboxItem]:
+    """List the approved drafts and what sending them now would do (changes nothing)."""
+    items: list[OutboxItem] = []
+    with Session(app.engine) as session:
+        for draft in approved_drafts(session, limit):
+            case = session.get(Case, draft.case_id)
+            assert case is not None
+            policy = policy_of(session, case, app.policies)
+            verdict = check_draft(session, draft, case, policy, now)
+            items.append(
+                OutboxItem(
+                    draft_id=draft.id or 0,
+                    case_ref=case.ref,
+                    creditor=policy.slug if policy else "?",
+                    to=verdict.to or tuple(split_addresses(draft.to_addrs)),
+                    subject=draft.subject,
+                    step=draft.step,
+                    review=verdict.review,
+                    hold=verdict.hold,
+                )
+            )
+    return items
+
+
+def approved_drafts(session: Session, limit: int | None) -> list[Draft]:
+    query = (
+        select(Draft)
+        .where(Draft.status == "approved")
+        .order_by(col(Draft.decided_at), col(Draft.id))
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
