@@ -16,15 +16,22 @@ from assistant.db.models import Case, Debtor, Draft
 from assistant.importing.service import import_invoices, import_payments
 
 
-def sample_files(examples: Path, slug: str) -> tuple[Path | None, Path | None, Path | None]:
-    """Return the invoices file, payments file and mapping of one sample creditor."""
+def _existing(path: Path) -> Path | None:
+    return path if path.exists() else None
+
+
+def sample_files(examples: Path, slug: str) -> dict[str, Path | None]:
+    """Return the invoices and payments files of one sample creditor, with their mappings."""
     folder = examples / slug
     invoices = next(
         (p for p in sorted(folder.glob("invoices.*")) if p.suffix in {".csv", ".xlsx"}), None
     )
-    payments = folder / "payments.csv"
-    mapping = folder / "mapping.yaml"
-    return invoices, payments if payments.exists() else None, mapping if mapping.exists() else None
+    return {
+        "invoices": invoices,
+        "mapping": _existing(folder / "mapping.yaml"),
+        "payments": _existing(folder / "payments.csv"),
+        "payments_mapping": _existing(folder / "payments-mapping.yaml"),
+    }
 
 
 def demo_as_of(examples: Path) -> date:

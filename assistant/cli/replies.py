@@ -17,6 +17,7 @@ from rich.table import Table
 
 from assistant.replies import analyse_reply
 from assistant.replies.analysis import ReplyAnalysis
+from assistant.replies.engine import ReplyEngine
 
 app = typer.Typer(help="Read debtor replies: intent, promise, hand-off.", no_args_is_help=True)
 
@@ -48,20 +49,23 @@ def _load(path: Path) -> tuple[str, datetime, bool]:
     return parsed.text, received, parsed.is_auto_reply
 
 
-def _llm_fallback_notice() -> None:
-    try:
-        from assistant.config import Settings
+def _llm_engine() -> ReplyEngine | None:
+    """Return the LLM reply engine, or None (with a note) when no endpoint is configured.
 
-        configured = Settings().llm_configured
-    except Exception:  # a broken .env must not stop the rules engine
-        configured = False
-    if configured:
-        _err.print("[yellow]note:[/] the LLM reply engine is not available yet: using rules")
-    else:
+    The LLM engine logs every call in the database named by RELANCE_DATABASE_URL.
+    """
+    from assistant.bootstrap import build_app
+    from assistant.llm import LLMNotConfigured
+    from assistant.replies.llm_engine import build_reply_engine
+
+    try:
+        return build_reply_engine(build_app())
+    except LLMNotConfigured:
         _err.print(
-            "[yellow]note:[/] no LLM endpoint configured (OPENAI_BASE_URL / OPENAI_API_KEY): "
-            "using the rules engine"
+            "[yellow]note:[/] no LLM endpoint configured (OPENAI_BASE_URL / OPENAI_API_KEY / "
+            "RELANCE_LLM_MODEL): using the rules engine"
         )
+        return None
 
 
 def _row(table: Table, path: Path, a: ReplyAnalysis) -> None:
@@ -89,8 +93,7 @@ def analyze(
     engine: EngineName = typer.Option(EngineName.RULES, "--engine", help="rules or llm."),
 ) -> None:
     """Analyse debtor replies stored as .eml files."""
-    if engine is EngineName.LLM:
-        _llm_fallback_notice()
+    reply_engine = _llm_engine() if engine is EngineName.LLM else None
     table = Table()
     table.add_column("file", overflow="fold")
     table.add_column("intent", no_wrap=True, min_width=20)
@@ -107,7 +110,7 @@ def analyze(
             _err.print(f"[bold red]error:[/] {path}: {exc}", highlight=False)
             failed += 1
             continue
-        analysis = analyse_reply(text, received, auto_submitted=auto)
+        analysis = analyse_reply(text, received, engine=reply_engine, auto_submitted=auto)
         if as_json:
             line = json.dumps(analysis.to_contract_dict(file=str(path)), ensure_ascii=False)
             sys.stdout.write(line + "\n")

@@ -201,6 +201,12 @@ def merge_readings(
 ) -> ReplyAnalysis:
     """Build the analysis from a checked model reading; needs_human if either engine says so."""
     intent = Intent(reading.intent)
+    if rules.intent in NEEDS_HUMAN_INTENTS and PRECEDENCE.index(rules.intent) < PRECEDENCE.index(
+        intent
+    ):
+        # A model may refine a reading but never downgrade a sensitive one the rules found
+        # (a missed insolvency or dispute is the costliest error): the rules reading stands.
+        return rules.model_copy(update={"needs_human": True})
     currency = case.currency or (rules.promise.currency if rules.promise else None)
     promise = None
     if reading.promise is not None:

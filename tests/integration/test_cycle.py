@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from assistant.db.engine import session_scope
-from assistant.db.models import AuditEvent, Case, Draft, Handoff, Promise
+from assistant.db.models import AuditEvent, Case, Debtor, Draft, Handoff, Promise
 from assistant.services.approval import ApprovalError, approve_draft, record_sent, reject_draft
 from assistant.services.cycle import run_cycle
 from assistant.services.portfolio import ensure_creditor
@@ -138,9 +138,10 @@ def test_the_ladder_climbs_step_by_step_then_hands_off(seeded):
         day += timedelta(days=10)
     assert steps == ["reminder_1", "reminder_2", "reminder_3", "formal_notice"]
     with session_scope(seeded.engine) as s:
-        case = s.exec(select(Case)).all()
-        handoffs = s.exec(select(Handoff)).all()
-    assert any(c.status == "handoff" for c in case) and len(handoffs) == 1
+        boulangerie = s.exec(select(Case).join(Debtor).where(Debtor.account_ref == "C001")).one()
+        handoffs = s.exec(select(Handoff).where(Handoff.case_id == boulangerie.id)).all()
+    assert boulangerie.status == "handoff" and len(handoffs) == 1
+    assert "ladder is complete" in handoffs[0].summary
     formal = [d for d in drafts(seeded) if d.step == "formal_notice"][0]
     assert formal.requires_four_eyes and formal.pdf and formal.pdf.startswith(b"%PDF")
 

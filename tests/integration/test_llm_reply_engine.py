@@ -124,9 +124,9 @@ def test_a_hostile_other_on_an_insolvency_reply_still_needs_a_human(server, llm_
     )
     server.enqueue(Reply(data=hostile))
     result = analyse_reply(INSOLVENCY, RECEIVED, CASE, engine=llm_engine)
-    assert result.engine == "llm" and result.intent is Intent.OTHER  # its checks passed…
-    assert result.needs_human  # …but the rules read insolvency: a human decides
-    assert Intent.INSOLVENCY in result.intents_found
+    # The model's checks pass, but it may not downgrade the insolvency the rules read.
+    assert result.intent is Intent.INSOLVENCY and result.engine == "rules"
+    assert result.needs_human
 
 
 def test_a_failed_call_falls_back_and_is_marked(server, llm_engine, engine):
