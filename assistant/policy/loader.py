@@ -88,6 +88,10 @@ def parse_policy(text: str, file: str = "<policy>") -> Policy:
                 p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
             )
             msg = err["msg"].removeprefix("Value error, ")
+            if msg.startswith("@") and ": " in msg:
+                # A model-level check names the field it is about: locate the error there.
+                path, _, msg = msg[1:].partition(": ")
+                loc = (*loc, *path.split("."))
             if err["type"] == "extra_forbidden":
                 msg = "unknown field (check its spelling)"
             issues.append(PolicyIssue(file, _nearest_line(lines, loc), _field_name(loc), msg))

@@ -210,14 +210,18 @@ class Policy(Strict):
     @model_validator(mode="after")
     def _coherent(self) -> Policy:
         if self.mode == "agency" and self.agency is None:
-            raise ValueError("mode 'agency' needs an 'agency' block (name, address, mandate)")
+            raise ValueError(
+                "@mode: mode 'agency' needs an 'agency' block (name, address, mandate)"
+            )
         if self.mode == "in_house" and self.agency is not None:
-            raise ValueError("an 'agency' block is only allowed with mode 'agency'")
+            raise ValueError("@agency: an 'agency' block is only allowed with mode 'agency'")
         if self.history_tone:
             names = {s.name for s in self.ladder.steps}
             unknown = [n for n in self.history_tone.courteous_at_steps if n not in names]
             if unknown:
-                raise ValueError(f"history_tone.courteous_at_steps: unknown step(s) {unknown}")
+                raise ValueError(
+                    f"@history_tone.courteous_at_steps: courteous_at_steps names unknown step(s) {unknown}"
+                )
         return self
 
     @property

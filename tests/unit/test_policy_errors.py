@@ -121,7 +121,6 @@ POLICY_LEVEL = pytest.mark.xfail(
 )
 
 
-@POLICY_LEVEL
 def test_agency_mode_without_agency_block_names_mode() -> None:
     issues = issues_of(VALID + "mode: agency\n")
     assert any(i.line == 12 and i.field in {"mode", "agency"} for i in issues), issues
@@ -132,7 +131,6 @@ def test_agency_mode_without_agency_block_is_refused() -> None:
     assert issue.file == FILE and "agency" in issue.message
 
 
-@POLICY_LEVEL
 def test_unknown_step_in_history_tone_names_its_line() -> None:
     text = VALID + "history_tone:\n  min_paid_invoices: 3\n  courteous_at_steps: [reminder_9]\n"
     issue = the_issue(issues_of(text), "history_tone.courteous_at_steps")
