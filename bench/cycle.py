@@ -9,12 +9,14 @@ database, runs one cycle on the reference date, and prints rows/s, drafts/s and 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib
 import importlib.util
 import json
 import os
 import platform
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -89,6 +91,15 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
+    cache_db, cache_json = work / "imported.db", work / "imported.json"
+    key = {k: figures[k] for k in ("debtors", "invoices", "as_of")} | {"seed": args.seed}
+    if args.reuse and cache_db.exists() and cache_json.exists():
+        cached = json.loads(cache_json.read_text())
+        if cached.get("key") == key:
+            print(f"reusing the imported portfolio in {cache_db} (generate and import skipped)")
+            figures.update(cached["figures"])
+            shutil.copyfile(cache_db, work / "bench.db")
+            return _cycle(args, work, figures)
     gen = load_generator()
     data = work / "portfolio"
     with Timer() as t:
@@ -104,7 +115,6 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
     import_invoices = require("assistant.importing.service", "import_invoices", "the importer")
     import_payments = require("assistant.importing.service", "import_payments", "the importer")
-    run_cycle = require("assistant.services.cycle", "run_cycle", "the cycle service")
     build_app = require("assistant.bootstrap", "build_app", "the composition root")
     settings_cls = require("assistant.config", "Settings", "the settings")
     if not (import_invoices and build_app and settings_cls):
@@ -112,6 +122,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         return figures
 
     db = work / "bench.db"
+    db.unlink(missing_ok=True)  # a kept folder may hold the database of an earlier run
     settings = settings_cls(database_url=f"sqlite:///{db}", policies_dir=ROOT / "policies")
     app = build_app(settings, actor="bench")
     progress = _progress(args.progress)
@@ -152,12 +163,39 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             figures["payments_s"] = round(t.seconds, 2)
             print(f"imported {paid} payments in {t.seconds:.1f} s")
 
-        if run_cycle is None:
-            figures["missing"] = True
-            return figures
+    finally:
+        app.close()
+    if args.reuse:
+        shutil.copyfile(db, cache_db)
+        saved = {k: v for k, v in figures.items() if k not in key}
+        cache_json.write_text(json.dumps({"key": key, "figures": saved}))
+    return _cycle(args, work, figures)
+
+
+def _cycle(args: argparse.Namespace, work: Path, figures: dict[str, Any]) -> dict[str, Any]:
+    """Run one cycle on the imported database `work/bench.db` and add its figures."""
+    run_cycle = require("assistant.services.cycle", "run_cycle", "the cycle service")
+    build_app = require("assistant.bootstrap", "build_app", "the composition root")
+    settings_cls = require("assistant.config", "Settings", "the settings")
+    if not (run_cycle and build_app and settings_cls):
+        figures["missing"] = True
+        return figures
+    db = work / "bench.db"
+    settings = settings_cls(database_url=f"sqlite:///{db}", policies_dir=ROOT / "policies")
+    app = build_app(settings, actor="bench")
+    progress = _progress(args.progress)
+    try:
         try:
+            profiler = cProfile.Profile() if args.profile else None
             with Timer() as t:
+                if profiler:
+                    profiler.enable()
                 cycle = run_cycle(app, args.as_of, progress=progress)
+                if profiler:
+                    profiler.disable()
+            if profiler:
+                profiler.dump_stats(args.profile)
+                print(f"cycle profile written to {args.profile} (python -m pstats {args.profile})")
         except Exception as exc:
             if "Template" not in type(exc).__name__:
                 raise
@@ -231,7 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--progress", action="store_true", help="show progress on stderr")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the cycle to this file")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: cache the imported database there and reuse it on the next run "
+        "(same size, seed and date), so only the cycle is timed again",
+    )
     args = parser.parse_args(argv)
+    if args.reuse and not args.keep:
+        parser.error("--reuse needs --keep DIR")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         figures = run(args, args.keep)

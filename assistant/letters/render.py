@@ -9,7 +9,7 @@ shared partials assemble them. Must not send, store or look at the clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -216,8 +216,16 @@ class LetterRenderer:
         broken_promise: bool = False,
         tone: str | None = None,
         render_pdf: bool = True,
+        extra: Mapping[str, Any] | None = None,
+        extra_dates: Sequence[date] = (),
+        extra_amounts: Sequence[Decimal] = (),
     ) -> Letter:
-        """Render the letter of `step` for this case on date `on`."""
+        """Render the letter of `step` for this case on date `on`.
+
+        `extra` is shown to the templates as `extra` (e.g. a promise acknowledged in a
+        response); every date and amount it states must be in `extra_dates`/`extra_amounts`,
+        which the facts carry so the validator accepts those figures and no others.
+        """
         if not invoices:
             raise LetterTemplateError(f"case {case.ref}: no invoice to write about")
         language = letter_language(policy, debtor)
@@ -232,7 +240,7 @@ class LetterRenderer:
         deadline = on + timedelta(days=step.deadline_days or 8) if step.formal_notice else None
         currency = invoices[0].currency
         total = sum((i.outstanding for i in invoices), Decimal("0.00"))
-        extra_dates = (case.first_letter_on,) if case.first_letter_on else ()
+        known_dates = (case.first_letter_on,) if case.first_letter_on else ()
         facts = LetterFacts(
             case_ref=case.ref,
             invoices=tuple(invoices),
@@ -241,11 +249,13 @@ class LetterRenderer:
             penalties=penalties,
             letter_date=on,
             deadline=deadline,
-            extra_dates=extra_dates,
+            extra_dates=known_dates + tuple(extra_dates),
+            extra_amounts=tuple(extra_amounts),
         )
         ctx = self._context(
             policy, step, debtor, case, facts, fmt, language, chosen_tone, history, broken_promise
         )
+        ctx["extra"] = dict(extra or {})
         base = f"{language}/{step.template}"
         text_tpl = self.template(f"{base}.txt.j2")
         html_tpl = self.template(f"{base}.html.j2")

@@ -11,6 +11,7 @@ This module never imports an IMAP library.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import re
@@ -198,14 +199,15 @@ def _peek_message_id(raw: bytes) -> str | None:
     return ids[0][:900] if ids else None
 
 
-def _default_handler() -> ReplyHandler | None:
+def _default_handler(app: App) -> ReplyHandler | None:
     try:
         module = importlib.import_module("assistant.services.replies")
     except ModuleNotFoundError as exc:
         if exc.name != "assistant.services.replies":
             raise
         return None
-    return getattr(module, "handle_reply", None)
+    handle_reply = getattr(module, "handle_reply", None)
+    return None if handle_reply is None else functools.partial(handle_reply, app=app)
 
 
 def _own_domains(app: App) -> set[str]:
@@ -243,7 +245,7 @@ def ingest_inbox(
     account = f"{settings.imap_username or ''}@{settings.imap_host}:{settings.imap_port}"
     handler: ReplyHandler | None
     if analyse is True:
-        handler = _default_handler()
+        handler = _default_handler(app)
     else:
         handler = analyse or None
     report = IngestReport(folder=folder)
@@ -411,6 +413,11 @@ def _file(
     if parsed.is_auto_reply:
         inbound.status = "auto_reply"
         report.auto_replies += 1
+        if case is not None and handler is not None:
+            # An absence notice from a debtor reschedules the next contact (DOMAIN.md §4).
+            session.add(inbound)
+            session.flush()
+            _analyse(session, handler, inbound, case, report)
     elif case is None:
         inbound.status = "unmatched"
         report.unmatched.append(inbound.id or 0)

@@ -1,23 +1,43 @@
 """What a debtor's reply does to its case (DOMAIN.md §4), once it has been analysed.
 
 The reply's text is data: only its classification drives what happens here, and nothing a
-debtor writes can mark an invoice paid, change an amount or approve anything.
+debtor writes can mark an invoice paid, change an amount or approve anything. Drafted
+answers go to the approval queue like every letter. Never sends mail, never commits: the
+caller (the inbox) owns the transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from assistant.db.models import Case, Contact, Draft, Handoff, Invoice, Promise, Task, utcnow
+from assistant.db.models import (
+    Case,
+    Contact,
+    Creditor,
+    Draft,
+    Handoff,
+    Invoice,
+    Promise,
+    Task,
+    utcnow,
+)
 from assistant.domain import from_cents, to_cents
-from assistant.policy.schema import PaymentPlanLimits, Policy
-from assistant.replies.analysis import Intent, ReplyAnalysis
+from assistant.policy.schema import Policy
+from assistant.replies import CaseContext, Intent, ReplyAnalysis, analyse_reply
+from assistant.replies.engine import ReplyEngine
+from assistant.replies.plans import Instalment, plan_total, plan_within_limits, propose_plan
 from assistant.services.audit import record
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+    from assistant.db.mail_models import InboundMessage
 
 HANDOFF_INTENTS = {
     Intent.INSOLVENCY,
@@ -27,9 +47,24 @@ HANDOFF_INTENTS = {
     Intent.HARDSHIP,
 }
 INSOLVENCY_NOTE = (
-    "Insolvency proceedings: stop all dunning. The creditor must file its claim (déclaration de "
-    "créance) with the mandataire judiciaire within 2 months of the BODACC publication."
+    "Insolvency proceedings: all dunning stopped. The creditor must file its claim (déclaration "
+    "de créance) with the mandataire judiciaire within 2 months of the BODACC publication."
 )
+#: Drafts still waiting for an officer, withdrawn when a human takes the case over.
+WITHDRAWABLE = ("pending", "approved")
+#: Case statuses an officer set, which a reply must not overwrite.
+OFFICER_STATUSES = ("handoff", "paused")
+
+__all__ = [
+    "HANDOFF_INTENTS",
+    "Instalment",
+    "ReplyOutcome",
+    "ResponseDrafter",
+    "apply_analysis",
+    "handle_reply",
+    "plan_within_limits",
+    "propose_plan",
+]
 
 
 class ResponseDrafter(Protocol):
@@ -59,53 +94,45 @@ class ReplyOutcome:
     task_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Instalment:
-    """One instalment of a proposed payment plan."""
-
-    amount: Decimal
-    due_on: date
-
-
-def plan_within_limits(instalments: list[Instalment], limits: PaymentPlanLimits, on: date) -> bool:
-    """Tell whether a stated plan fits the policy's limits (pure)."""
-    if not instalments or len(instalments) > limits.max_instalments:
-        return False
-    if any(i.amount < limits.min_instalment for i in instalments[:-1]):
-        return False
-    return max(i.due_on for i in instalments) <= on + timedelta(days=limits.max_duration_days)
-
-
-def propose_plan(balance: Decimal, limits: PaymentPlanLimits, on: date) -> list[Instalment] | None:
-    """Split `balance` into monthly instalments within the limits, or None (pure)."""
-    if balance <= 0:
-        return None
-    count = 1
-    while count < limits.max_instalments and balance / (count + 1) >= limits.min_instalment:
-        count += 1
-    if (count - 1) * 30 > limits.max_duration_days:
-        count = limits.max_duration_days // 30 + 1
-    base = (balance / count).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
-    amounts = [base] * (count - 1) + [balance - base * (count - 1)]
-    first = on + timedelta(days=7)
-    return [Instalment(a, first + timedelta(days=30 * i)) for i, a in enumerate(amounts)]
+# -- reading the case ---------------------------------------------------------------------------
+def _open_invoices(session: Session, case: Case) -> list[Invoice]:
+    return list(
+        session.exec(
+            select(Invoice)
+            .where(Invoice.debtor_id == case.debtor_id, Invoice.status == "open")
+            .order_by(col(Invoice.due_date), col(Invoice.number))
+        )
+    )
 
 
 def _open_balance(session: Session, case: Case) -> Decimal:
-    cents = session.exec(
-        select(Invoice.outstanding_cents).where(
-            Invoice.debtor_id == case.debtor_id, Invoice.status == "open"
+    return from_cents(sum(i.outstanding_cents for i in _open_invoices(session, case)))
+
+
+def _case_currency(session: Session, case: Case) -> str:
+    invoices = _open_invoices(session, case)
+    return invoices[0].currency if invoices else "EUR"
+
+
+def case_context(session: Session, case: Case) -> CaseContext:
+    """Return what the analyser may know of the case: invoice numbers, balance, currency."""
+    numbers = session.exec(
+        select(Invoice.number).where(
+            Invoice.debtor_id == case.debtor_id, col(Invoice.status) != "written_off"
         )
     ).all()
-    return from_cents(sum(cents))
+    return CaseContext(
+        invoice_numbers=tuple(sorted(numbers)),
+        balance=_open_balance(session, case),
+        currency=_case_currency(session, case),
+    )
 
 
-def _freeze_live_drafts(session: Session, case: Case, reason: str, actor: str) -> int:
+# -- effects ------------------------------------------------------------------------------------
+def _withdraw_live_drafts(session: Session, case: Case, reason: str, actor: str) -> int:
     n = 0
     for d in session.exec(
-        select(Draft).where(
-            Draft.case_id == case.id, col(Draft.status).in_(["pending", "approved"])
-        )
+        select(Draft).where(Draft.case_id == case.id, col(Draft.status).in_(WITHDRAWABLE))
     ):
         d.status = "rejected"
         d.reject_reason = reason
@@ -115,6 +142,26 @@ def _freeze_live_drafts(session: Session, case: Case, reason: str, actor: str) -
         record(session, actor, "draft.withdrawn", "draft", d.id, case=case.ref, reason=reason)
         n += 1
     return n
+
+
+def _freeze_invoices(
+    session: Session,
+    case: Case,
+    numbers: list[str] | None,
+    status: str,
+    actor: str,
+    out: ReplyOutcome,
+) -> None:
+    """Take open invoices out of dunning (`numbers` None: all of them)."""
+    wanted = None if numbers is None else {n.strip().upper() for n in numbers}
+    for inv in _open_invoices(session, case):
+        if wanted is not None and inv.number.strip().upper() not in wanted:
+            continue
+        inv.status = status
+        inv.updated_at = utcnow()
+        session.add(inv)
+        record(session, actor, f"invoice.{status}", "invoice", inv.number, case=case.ref)
+        out.actions.append(f"invoice {inv.number} {status}")
 
 
 def _handoff(
@@ -135,7 +182,7 @@ def _handoff(
     session.add(case)
     session.flush()
     out.handoff_id = handoff.id
-    withdrawn = _freeze_live_drafts(session, case, f"hand-off: {reason}", actor)
+    withdrawn = _withdraw_live_drafts(session, case, f"hand-off: {reason}", actor)
     out.actions.append(
         f"handed off ({reason})" + (f", {withdrawn} draft(s) withdrawn" if withdrawn else "")
     )
@@ -156,6 +203,14 @@ def _task(
 def _summary(analysis: ReplyAnalysis) -> str:
     quote = " / ".join(f"« {e} »" for e in analysis.evidence[:3]) or analysis.reply_text[:200]
     return f"Reply read as {analysis.intent.value} (confidence {analysis.confidence:.2f}): {quote}"
+
+
+def _set_status(session: Session, case: Case, status: str) -> None:
+    if case.status in OFFICER_STATUSES:
+        return  # an officer's decision stands; the planner still sees the promise
+    case.status = status
+    case.updated_at = utcnow()
+    session.add(case)
 
 
 def apply_analysis(
@@ -183,19 +238,14 @@ def apply_analysis(
         engine=analysis.engine,
     )
 
-    if intent == Intent.DISPUTE and analysis.disputed_invoices:
-        for inv in session.exec(
-            select(Invoice).where(
-                Invoice.debtor_id == case.debtor_id,
-                col(Invoice.number).in_(analysis.disputed_invoices),
-                Invoice.status == "open",
-            )
-        ):
-            inv.status = "disputed"
-            inv.updated_at = utcnow()
-            session.add(inv)
-            record(session, actor, "invoice.disputed", "invoice", inv.number, case=case.ref)
-            out.actions.append(f"invoice {inv.number} frozen (disputed)")
+    disputes = intent == Intent.DISPUTE or Intent.DISPUTE in analysis.intents_found
+    if disputes and analysis.disputed_invoices:
+        # Only the invoices the debtor names are frozen; the case still goes to a human.
+        _freeze_invoices(session, case, list(analysis.disputed_invoices), "disputed", actor, out)
+    if intent == Intent.INSOLVENCY:
+        # Collective proceedings forbid individual collection: no invoice stays in dunning,
+        # even if an officer later resumes the case by mistake.
+        _freeze_invoices(session, case, None, "frozen", actor, out)
     if intent in HANDOFF_INTENTS or analysis.needs_human:
         reason = intent.value if intent in HANDOFF_INTENTS else "unclear_reply"
         summary = _summary(analysis)
@@ -205,92 +255,9 @@ def apply_analysis(
         return out
 
     if intent == Intent.PROMISE_TO_PAY:
-        reading = analysis.promise
-        if reading is None or reading.date is None:
-            _task(
-                session,
-                case,
-                "confirm_promise",
-                "Promise without a clear date: confirm with the debtor. " + _summary(analysis),
-                actor,
-                out,
-            )
-            return out
-        promise = Promise(
-            case_id=case.id or 0,
-            due_on=reading.date,
-            grace_days=policy.promises.grace_days,
-            amount_cents=None if reading.amount is None else to_cents(reading.amount),
-            currency=reading.currency or ("EUR" if reading.amount is not None else None),
-            source="reply",
-        )
-        session.add(promise)
-        case.status = "promise"
-        session.add(case)
-        session.flush()
-        out.promise_id = promise.id
-        out.actions.append(f"promise recorded for {reading.date.isoformat()}")
-        record(
-            session,
-            actor,
-            "promise.recorded",
-            "promise",
-            promise.id,
-            case=case.ref,
-            due_on=reading.date,
-            amount=reading.amount,
-        )
-        _draft(
-            session,
-            case,
-            "ack_promise",
-            policy,
-            received_on,
-            drafter,
-            out,
-            {"promise_date": reading.date, "promise_amount": reading.amount},
-        )
+        _promise(session, case, analysis, policy, received_on, actor, drafter, out)
     elif intent == Intent.PAYMENT_PLAN_REQUEST:
-        limits = policy.payment_plans
-        stated = [
-            Instalment(i.amount, i.date)
-            for i in analysis.instalments
-            if i.amount is not None and i.date is not None
-        ]
-        balance = _open_balance(session, case)
-        if stated and not plan_within_limits(stated, limits, received_on):
-            _handoff(
-                session,
-                case,
-                analysis,
-                "payment_plan_outside_limits",
-                f"Proposed plan outside policy limits ({limits.max_instalments} instalments max, "
-                f"{limits.min_instalment} minimum, {limits.max_duration_days} days). {_summary(analysis)}",
-                actor,
-                out,
-            )
-            return out
-        plan = stated or propose_plan(balance, limits, received_on)
-        if not plan:
-            _task(
-                session,
-                case,
-                "payment_plan",
-                "Plan requested but nothing to split. " + _summary(analysis),
-                actor,
-                out,
-            )
-            return out
-        _draft(
-            session,
-            case,
-            "plan_proposal",
-            policy,
-            received_on,
-            drafter,
-            out,
-            {"instalments": [(i.amount, i.due_on) for i in plan]},
-        )
+        _plan(session, case, analysis, policy, received_on, actor, drafter, out)
     elif intent == Intent.CLAIMS_PAID:
         _task(
             session,
@@ -303,35 +270,157 @@ def apply_analysis(
         )
         _draft(session, case, "remittance_request", policy, received_on, drafter, out, {})
     elif intent == Intent.REQUEST_INFO:
-        _draft(session, case, "info_answer", policy, received_on, drafter, out, {})
+        details = {"asked": asked_for(analysis.reply_text)}
+        _draft(session, case, "info_answer", policy, received_on, drafter, out, details)
     elif intent == Intent.WRONG_CONTACT:
-        detail = "Debtor says we wrote to the wrong person. " + _summary(analysis)
-        if analysis.new_contact_email:
-            email = analysis.new_contact_email.lower()
-            exists = session.exec(
-                select(Contact).where(Contact.debtor_id == case.debtor_id, Contact.email == email)
-            ).first()
-            if exists is None:
-                # Recorded but not used until an officer confirms it: never email a third party.
-                session.add(
-                    Contact(
-                        debtor_id=case.debtor_id,
-                        email=email,
-                        valid=False,
-                        invalid_reason="suggested in a reply: officer to confirm",
-                    )
-                )
-                out.actions.append(f"new contact {email} recorded (to confirm)")
-            detail += f" New contact given: {email}."
-        _task(session, case, "wrong_contact", detail, actor, out)
+        _wrong_contact(session, case, analysis, actor, out)
     elif intent == Intent.OUT_OF_OFFICE:
         back = analysis.return_date or received_on + timedelta(days=7)
         resume = max(back, received_on) + timedelta(days=1)
-        case.paused_until = resume
-        session.add(case)
+        if case.paused_until is None or case.paused_until < resume:
+            case.paused_until = resume
+            session.add(case)
         out.actions.append(f"next contact not before {resume.isoformat()}")
         record(session, actor, "case.snoozed", "case", case.ref, until=resume)
     return out
+
+
+def _promise(
+    session: Session,
+    case: Case,
+    analysis: ReplyAnalysis,
+    policy: Policy,
+    received_on: date,
+    actor: str,
+    drafter: ResponseDrafter | None,
+    out: ReplyOutcome,
+) -> None:
+    reading = analysis.promise
+    if reading is None or reading.date is None:
+        detail = "Promise without a clear date: confirm with the debtor. " + _summary(analysis)
+        _task(session, case, "confirm_promise", detail, actor, out)
+        return
+    # A new promise replaces the one still pending: only the latest word counts, and the
+    # earlier date must not be settled as "broken" behind the debtor's back.
+    for old in session.exec(
+        select(Promise).where(Promise.case_id == case.id, Promise.status == "pending")
+    ):
+        old.status, old.resolved_on = "cancelled", received_on
+        session.add(old)
+        record(session, actor, "promise.superseded", "promise", old.id, case=case.ref)
+    currency = None
+    if reading.amount is not None:
+        currency = reading.currency or _case_currency(session, case)
+    promise = Promise(
+        case_id=case.id or 0,
+        due_on=reading.date,
+        grace_days=policy.promises.grace_days,
+        amount_cents=None if reading.amount is None else to_cents(reading.amount),
+        currency=currency,
+        source="reply",
+    )
+    session.add(promise)
+    _set_status(session, case, "promise")
+    session.flush()
+    out.promise_id = promise.id
+    out.actions.append(f"promise recorded for {reading.date.isoformat()}")
+    record(
+        session,
+        actor,
+        "promise.recorded",
+        "promise",
+        promise.id,
+        case=case.ref,
+        due_on=reading.date,
+        amount=reading.amount,
+        currency=currency,
+    )
+    details = {"promise_date": reading.date, "promise_amount": reading.amount}
+    _draft(session, case, "ack_promise", policy, received_on, drafter, out, details)
+
+
+def _plan(
+    session: Session,
+    case: Case,
+    analysis: ReplyAnalysis,
+    policy: Policy,
+    received_on: date,
+    actor: str,
+    drafter: ResponseDrafter | None,
+    out: ReplyOutcome,
+) -> None:
+    limits = policy.payment_plans
+    stated = [
+        Instalment(i.amount, i.date)
+        for i in analysis.instalments
+        if i.amount is not None and i.date is not None
+    ]
+    balance = _open_balance(session, case)
+    if stated and not plan_within_limits(stated, limits, received_on):
+        _handoff(
+            session,
+            case,
+            analysis,
+            "payment_plan_outside_limits",
+            f"Proposed plan outside policy limits ({limits.max_instalments} instalments max, "
+            f"{limits.min_instalment} minimum, {limits.max_duration_days} days). "
+            + _summary(analysis),
+            actor,
+            out,
+        )
+        return
+    # The debtor's own schedule is taken when it settles the balance; otherwise (a partial
+    # or vague request) the assistant proposes one within the limits.
+    accepted = bool(stated) and plan_total(stated) == balance
+    plan = stated if accepted else propose_plan(balance, limits, received_on)
+    if not plan or not plan_within_limits(plan, limits, received_on):
+        detail = "Plan requested but no plan within the policy limits. " + _summary(analysis)
+        _task(session, case, "payment_plan", detail, actor, out)
+        return
+    details = {"instalments": [(i.amount, i.due_on) for i in plan], "as_proposed": accepted}
+    _draft(session, case, "plan_proposal", policy, received_on, drafter, out, details)
+
+
+def _wrong_contact(
+    session: Session, case: Case, analysis: ReplyAnalysis, actor: str, out: ReplyOutcome
+) -> None:
+    detail = "Debtor says we wrote to the wrong person. " + _summary(analysis)
+    if analysis.new_contact_email:
+        email = analysis.new_contact_email.strip().lower()
+        exists = session.exec(
+            select(Contact).where(
+                Contact.debtor_id == case.debtor_id, func.lower(Contact.email) == email
+            )
+        ).first()
+        if exists is None:
+            # Recorded but not used until an officer confirms it: never email a third party
+            # on the word of a reply (approval only addresses valid contacts).
+            session.add(
+                Contact(
+                    debtor_id=case.debtor_id,
+                    email=email,
+                    valid=False,
+                    invalid_reason="suggested in a reply: officer to confirm",
+                )
+            )
+            out.actions.append(f"new contact {email} recorded (to confirm)")
+            record(session, actor, "contact.suggested", "case", case.ref, email=email)
+        detail += f" New contact given: {email} (recorded, not confirmed)."
+    _task(session, case, "wrong_contact", detail, actor, out)
+
+
+ASKED = {
+    "invoice_copy": ("copie", "copy", "copies", "duplicata", "pdf", "double de"),
+    "statement": ("releve", "relevé", "statement", "detail", "détail", "extrait de compte"),
+    "bank_details": ("rib", "iban", "bank details", "coordonnees bancaires", "coordonnées bancaires"),
+    "purchase_order": ("bon de commande", "purchase order", "po number", "numero de commande"),
+}
+
+
+def asked_for(reply_text: str) -> list[str]:
+    """Return what an information request asks for (invoice_copy, statement, …)."""
+    low = reply_text.lower()
+    return [what for what, words in ASKED.items() if any(w in low for w in words)]
 
 
 def _draft(
@@ -350,3 +439,104 @@ def _draft(
     if draft is not None:
         out.draft_id = draft.id
         out.actions.append(f"{kind} drafted for approval")
+
+
+# -- the inbox's entry point --------------------------------------------------------------------
+def _policy_of(session: Session, case: Case, policies: dict[str, Policy]) -> Policy:
+    creditor = session.get(Creditor, case.creditor_id)
+    if creditor is None or creditor.slug not in policies:
+        slug = creditor.slug if creditor else case.creditor_id
+        raise LookupError(f"case {case.ref}: no policy for creditor {slug!r}")
+    return policies[creditor.slug]
+
+
+def received_in_sender_zone(received_at: datetime, policy: Policy) -> datetime:
+    """Return when a reply arrived, in the policy's time zone (the debtors' usual one)."""
+    aware = received_at if received_at.tzinfo else received_at.replace(tzinfo=ZoneInfo("UTC"))
+    return aware.astimezone(ZoneInfo(policy.sending.timezone))
+
+
+def reply_engine(app: App, session: Session, policy: Policy) -> ReplyEngine | None:
+    """Return the LLM reply engine when an endpoint is configured, else None (rules).
+
+    On SQLite the rules engine is used: the LLM client logs each call in its own session,
+    which would wait on the write lock the inbox's open transaction holds (one writer at a
+    time) until it times out. PostgreSQL has no such limit.
+    """
+    if not app.settings.llm_configured:
+        return None
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        return None
+    from assistant.llm import LLMNotConfigured
+    from assistant.replies.llm_engine import build_reply_engine
+
+    try:
+        return build_reply_engine(app, creditor=policy.slug)
+    except LLMNotConfigured:
+        return None
+
+
+def analysis_record(analysis: ReplyAnalysis) -> dict[str, Any]:
+    """Return the JSON stored on the inbound message: the contract shape plus details."""
+    return {
+        **analysis.to_contract_dict(),
+        "engine": analysis.engine,
+        "intents_found": [i.value for i in analysis.intents_found],
+        "disputed_invoices": list(analysis.disputed_invoices),
+        "instalments": [
+            {
+                "amount": None if i.amount is None else float(i.amount),
+                "currency": i.currency,
+                "date": i.date.isoformat() if i.date else None,
+            }
+            for i in analysis.instalments
+        ],
+        "return_date": analysis.return_date.isoformat() if analysis.return_date else None,
+        "new_contact_email": analysis.new_contact_email,
+    }
+
+
+def handle_reply(
+    session: Session, inbound: InboundMessage, case: Case, *, app: App
+) -> ReplyOutcome:
+    """Analyse a reply matched to `case`, store the reading and apply its effects."""
+    from assistant.services.responses import TemplateResponseDrafter, renderer_for
+
+    policy = _policy_of(session, case, app.policies)
+    received = received_in_sender_zone(inbound.received_at, policy)
+    analysis = analyse_reply(
+        inbound.text or "",
+        received,
+        case_context(session, case),
+        reply_engine(app, session, policy),
+        auto_submitted=inbound.is_auto_reply,
+    )
+    inbound.analysis = analysis_record(analysis)
+    # The inbox's extractor keeps the debtor's sign-off; the analyser's reading (in
+    # `analysis["reply_text"]`) drops it. Officers see the former.
+    inbound.reply_text = inbound.reply_text or analysis.reply_text or None
+    if inbound.status != "auto_reply":
+        inbound.status = "analysed"
+    session.add(inbound)
+    drafter = TemplateResponseDrafter(renderer_for(app.templates_dir), actor=app.actor)
+    outcome = apply_analysis(
+        session,
+        case,
+        analysis,
+        policy=policy,
+        received_on=received.date(),
+        actor=app.actor,
+        drafter=drafter,
+    )
+    record(
+        session,
+        app.actor,
+        "inbound.analysed",
+        "inbound",
+        inbound.id,
+        case=case.ref,
+        intent=outcome.intent,
+        actions=outcome.actions,
+    )
+    return outcome

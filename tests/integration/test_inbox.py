@@ -206,21 +206,21 @@ def test_every_message_is_stored_parsed_and_matched_by_each_method(
         r = ref[subject]
         return by_case.get(r.case_id), r.match_method, r.status
 
-    assert where("RE: Relance [REF-7Q2K]") == ("martin", "thread", "unanalysed")
+    assert where("RE: Relance [REF-7Q2K]") == ("martin", "thread", "analysed")
     assert ref["RE: Relance [REF-7Q2K]"].reply_text == (
         "Bonjour,\n\nNous réglerons la facture FA-2026-0101 par virement vendredi 4 décembre."
         "\n\nCordialement,\nPaul Martin"
     )
-    assert where("TR: votre courrier [REF-8R3M]") == ("garage", "token", "unanalysed")
-    assert where("Question") == ("durand", "token", "unanalysed")  # plus-address, any case
-    assert where("Paiement") == ("garage", "sender", "unanalysed")
-    assert where("Contestation") == ("garage", "domain", "unanalysed")
+    assert where("TR: votre courrier [REF-8R3M]") == ("garage", "token", "analysed")
+    assert where("Question") == ("durand", "token", "analysed")  # plus-address, any case
+    assert where("Paiement") == ("garage", "sender", "analysed")
+    assert where("Contestation") == ("garage", "domain", "analysed")
     assert where("Facture") == (None, None, "unmatched")  # gmail.com is not a company domain
-    assert where("Facture FA-2026-0301") == ("durand", "invoice", "unanalysed")
+    assert where("Facture FA-2026-0301") == ("durand", "invoice", "analysed")
     assert where("Offre") == (None, None, "unmatched")
     assert where("Réponse automatique : absent")[2] == "auto_reply"
     remittance = ref["Avis de virement"]
-    assert "l’avis de virement" in remittance.text and remittance.status == "unanalysed"
+    assert "l’avis de virement" in remittance.text and remittance.status == "analysed"
     assert remittance.attachments == [
         {"filename": "avis-virement.pdf", "content_type": "application/pdf", "size": len(PDF)}
     ]

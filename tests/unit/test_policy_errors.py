@@ -115,12 +115,6 @@ def test_unknown_old_debts_step_points_at_the_ladder() -> None:
 
 # Policy-wide checks are raised by a model validator on the whole Policy, so the loader can
 # only place them on line 1 with no field; the right place is the offending key.
-POLICY_LEVEL = pytest.mark.xfail(
-    reason="loader places Policy-level validator errors on line 1 without a field",
-    strict=False,
-)
-
-
 def test_agency_mode_without_agency_block_names_mode() -> None:
     issues = issues_of(VALID + "mode: agency\n")
     assert any(i.line == 12 and i.field in {"mode", "agency"} for i in issues), issues
