@@ -238,15 +238,16 @@ async def send_outbox(
     limit: int | None = None,
     progress: OutboxProgress | None = None,
     retry: RetryPolicy | None = None,
-    hold_timing: bool = True,
+    hold_timing: bool = False,
     sleep: Sleep = asyncio.sleep,
 ) -> SendReport:
     """Send the approved drafts that still pass their re-check; see the module docstring.
 
     `mailbox` (a `Mailbox`, or None) keeps a copy of each sent message in the Sent folder and
-    resolves drafts left in `sending`. With `hold_timing` (default) a draft outside the sending
-    window or over the contact cap stays approved for a later run; otherwise it goes back to
-    review like the other re-check failures.
+    resolves drafts left in `sending`. A draft outside the sending days/hours or over the
+    contact cap goes back to review with the reason, like every other re-check failure (the
+    issue's contract); with `hold_timing` (the worker's choice, since it only sends inside the
+    window) it stays approved for a later run instead.
     """
     retry = retry or RetryPolicy()
     report = SendReport()

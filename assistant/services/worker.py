@@ -178,7 +178,10 @@ async def _outbox_loop(
         if _window_open(app, now) and _has_approved(app):
             mailbox = mailbox_factory() if mailbox_factory else None
             try:
-                report = await send_outbox(app, sender, mailbox, now, limit=batch)
+                # The worker waits for the window itself: a draft over the contact cap waits too.
+                report = await send_outbox(
+                    app, sender, mailbox, now, limit=batch, hold_timing=True
+                )
                 stats.sent += len(report.sent)
                 if report.sent or report.aborted or report.failed or report.unknown:
                     log.info(

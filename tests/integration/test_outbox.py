@@ -147,7 +147,7 @@ async def test_send_time_recheck_returns_or_holds_drafts_and_sends_nothing(
         (datetime(2026, 12, 25, 10, 0, tzinfo=UTC), "public holiday"),  # Christmas, a Friday
     ],
 )
-async def test_outside_the_sending_window_a_draft_waits_approved(
+async def test_outside_the_sending_window_a_draft_goes_back_to_review(
     mail_app, smtp_server, mailbox, now, why
 ):
     case = seed_case(mail_app, "C020", "Tard SARL", "x@tard.fr", [("FA-20", 20, 10000)], "REF-BBB2")
@@ -156,7 +156,21 @@ async def test_outside_the_sending_window_a_draft_waits_approved(
     report = await send(mail_app, mailbox, now=now)
 
     assert smtp_server.messages == []
-    assert report.held and why in report.held[0][1]
+    assert report.returned and why in report.returned[0][1]
+    draft = get_draft(mail_app, draft_id)
+    assert draft.status == "pending" and why in draft.review_reason
+
+
+async def test_the_worker_keeps_an_approved_draft_waiting_for_the_window(
+    mail_app, smtp_server, mailbox
+):
+    case = seed_case(mail_app, "C022", "Nuit SARL", "n@nuit.fr", [("FA-22", 20, 10000)], "REF-BBB4")
+    draft_id = add_draft(mail_app, case)
+    late = datetime(2026, 11, 26, 19, 30, tzinfo=UTC)
+
+    report = await send(mail_app, mailbox, now=late, hold_timing=True)
+
+    assert smtp_server.messages == [] and report.held
     assert get_draft(mail_app, draft_id).status == "approved"
 
 
@@ -170,12 +184,13 @@ async def test_contact_cap_holds_a_third_message_in_seven_days(mail_app, smtp_se
         assert get_draft(mail_app, d).status == "sent"
     third = add_draft(mail_app, case)
 
-    report = await send(mail_app, mailbox)
+    report = await send(mail_app, mailbox, hold_timing=True)
 
     assert report.held and "contact cap" in report.held[0][1]
     assert get_draft(mail_app, third).status == "approved" and len(smtp_server.messages) == 2
-    report = await send(mail_app, mailbox, hold_timing=False)
-    assert get_draft(mail_app, third).status == "pending"
+    report = await send(mail_app, mailbox)
+    assert get_draft(mail_app, third).status == "pending" and len(smtp_server.messages) == 2
+    assert "contact cap" in get_draft(mail_app, third).review_reason
 
 
 async def test_a_4xx_is_retried_with_backoff_then_sent_once(mail_app, smtp_server, mailbox):
