@@ -111,3 +111,17 @@ def test_policy_preview_renders_a_step(relance):
     result = relance("policy", "preview", "atelier-bois", "--step", "formal_notice", "--date", DAY)
     assert "mise en demeure" in result.stdout.lower()
     relance("policy", "preview", "atelier-bois", "--step", "nope", code=1)
+
+
+def test_edit_opens_the_editor_and_revalidates(relance, monkeypatch, tmp_path):
+    imported(relance)
+    draft = as_json(relance("drafts", "list", "--json"))[0]
+    script = tmp_path / "editor.sh"
+    script.write_text('#!/bin/sh\nsed -i "s/Madame, Monsieur,/Chère cliente, cher client,/" "$1"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(script))
+    monkeypatch.delenv("VISUAL", raising=False)
+    relance("drafts", "edit", str(draft["id"]), "--date", DAY, "--as", "dave")
+    after = as_json(relance("drafts", "show", str(draft["id"]), "--json"))
+    assert "Chère cliente, cher client," in after["body_text"] and after["blocking"] == 0
+    assert "Chère cliente" in after["body_html"]
