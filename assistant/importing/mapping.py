@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assistant.policy.loader import _field_name, _line_index, _nearest_line
+from assistant.yaml_check import YamlInvalid, validate_yaml
 
 
 class MappingDefaults(BaseModel):
@@ -124,27 +123,16 @@ class MappingError(ValueError):
 def parse_mapping(text: str, file: str = "<mapping>") -> ImportMapping:
     """Validate mapping YAML `text`; raise MappingError naming file, line and field."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise MappingError([MappingIssue(file, line, "", f"invalid YAML: {problem}")]) from exc
-    if not isinstance(data, dict):
-        raise MappingError([MappingIssue(file, 1, "", "a mapping file must be a YAML mapping")])
-    lines = _line_index(node)
-    try:
-        return ImportMapping.model_validate(data)
-    except ValidationError as exc:
-        issues = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown setting (check its spelling)"
-            issues.append(MappingIssue(file, _nearest_line(lines, loc), _field_name(loc), msg))
-        raise MappingError(issues) from exc
+        return validate_yaml(
+            text,
+            ImportMapping,
+            what="a mapping file",
+            unknown="unknown setting (check its spelling)",
+        )
+    except YamlInvalid as exc:
+        raise MappingError(
+            [MappingIssue(file, i.line, i.field, i.message) for i in exc.issues]
+        ) from exc
 
 
 def load_mapping(path: Path) -> ImportMapping:

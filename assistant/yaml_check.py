@@ -1,0 +1,98 @@
+"""Validate a YAML document against a pydantic model, locating every error by line and field.
+
+Shared by the policy and import-mapping loaders so both report mistakes the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class LocatedIssue:
+    """One mistake: where it is (line, dotted field) and what is wrong."""
+
+    line: int | None
+    field: str
+    message: str
+
+
+class YamlInvalid(Exception):
+    """The document does not validate; `issues` lists every mistake."""
+
+    def __init__(self, issues: list[LocatedIssue]):
+        self.issues = issues
+        super().__init__("; ".join(i.message for i in issues))
+
+
+def line_index(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Map every key path of a composed YAML document to its 1-based line."""
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is None:
+        return lines
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*path, key.value)
+            lines.update(line_index(value, sub))
+            lines[sub] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines.update(line_index(item, (*path, i)))
+    return lines
+
+
+def nearest_line(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    """Return the line of `loc`, or of its closest parent that has one."""
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in lines:
+            return lines[loc[:cut]]
+    return None
+
+
+def field_name(loc: tuple[Any, ...]) -> str:
+    """Render a pydantic location as `ladder.steps[1].days_after_due`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validate_yaml(text: str, model: type[M], *, what: str, unknown: str) -> M:
+    """Parse `text` and validate it as `model`; raise YamlInvalid with located issues.
+
+    A model-level check may start its message with `@dotted.field: ` to be located there.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlInvalid([LocatedIssue(line, "", f"invalid YAML: {problem}")]) from exc
+    if not isinstance(data, dict):
+        raise YamlInvalid([LocatedIssue(1, "", f"{what} must be a YAML mapping")])
+    lines = line_index(node)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        issues = []
+        for err in exc.errors():
+            loc = tuple(
+                p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+            )
+            msg = err["msg"].removeprefix("Value error, ")
+            if msg.startswith("@") and ": " in msg:
+                path, _, msg = msg[1:].partition(": ")
+                loc = (*loc, *path.split("."))
+            if err["type"] == "extra_forbidden":
+                msg = unknown
+            issues.append(LocatedIssue(nearest_line(lines, loc), field_name(loc), msg))
+        raise YamlInvalid(issues) from exc
