@@ -23,6 +23,28 @@ class LocatedIssue:
     message: str
 
 
+@dataclass(frozen=True)
+class FileIssue:
+    """One mistake in a configuration file, with its file, line and field."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field or '(file)'}: {self.message}"
+
+
+class FileIssues(Exception):
+    """A configuration file that cannot be used; `issues` lists every mistake found."""
+
+    def __init__(self, issues: list[FileIssue]):
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
 class YamlInvalid(Exception):
     """The document does not validate; `issues` lists every mistake."""
 

@@ -6,13 +6,12 @@ Reading the YAML file is the only I/O here and happens in `load_mapping`, never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assistant.yaml_check import YamlInvalid, validate_yaml
+from assistant.yaml_check import FileIssue, FileIssues, YamlInvalid, validate_yaml
 
 
 class MappingDefaults(BaseModel):
@@ -98,26 +97,11 @@ class ImportMapping(BaseModel):
         return self.columns.as_dict()
 
 
-@dataclass(frozen=True)
-class MappingIssue:
-    """One mistake in a mapping file."""
-
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field or '(file)'}: {self.message}"
+MappingIssue = FileIssue
 
 
-class MappingError(ValueError):
+class MappingError(FileIssues, ValueError):
     """A mapping file that cannot be used; `issues` lists every mistake."""
-
-    def __init__(self, issues: list[MappingIssue]):
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues))
 
 
 def parse_mapping(text: str, file: str = "<mapping>") -> ImportMapping:

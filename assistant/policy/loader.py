@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.policy.schema import Policy
-from assistant.yaml_check import YamlInvalid, validate_yaml
+from assistant.yaml_check import FileIssue, FileIssues, YamlInvalid, validate_yaml
+
+PolicyIssue = FileIssue
 
 
-@dataclass(frozen=True)
-class PolicyIssue:
-    """One mistake in a policy file."""
-
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field or '(file)'}: {self.message}"
-
-
-class PolicyError(Exception):
-    """A policy file that cannot be used; `issues` lists every mistake found."""
-
-    def __init__(self, issues: list[PolicyIssue]):
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues))
+class PolicyError(FileIssues):
+    """A policy file that cannot be used; `issues` lists every mistake."""
 
 
 def parse_policy(text: str, file: str = "<policy>") -> Policy:
