@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from assistant.cli.common import console, fail, get_app, parse_date, print_json
+from assistant.cli.common import AS_OPTION, console, fail, get_app, parse_date, print_json
 from assistant.db.engine import session_scope
+from assistant.services.case_control import CaseControlError, pause_case, resume_case
 from assistant.services.case_view import case_details, list_cases
 
 app = typer.Typer(
@@ -127,3 +128,35 @@ def show(
             console.print(f"[bold]{title}[/]")
             for item in data[key]:
                 console.print("  " + fmt(item), highlight=False, markup=False)
+
+
+@app.command("pause")
+def pause(
+    ref: str,
+    reason: str = typer.Option(..., "--reason", help="Why (audited)."),
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Stop automated dunning on a case until `relance cases resume`."""
+    application = get_app(actor)
+    try:
+        with session_scope(application.engine) as session:
+            message = pause_case(session, ref, application.actor, reason)
+    except CaseControlError as exc:
+        fail(str(exc))
+    console.print(message, highlight=False)
+
+
+@app.command("resume")
+def resume(
+    ref: str,
+    note: str = typer.Option("", "--note", help="Why (audited)."),
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Put a paused case (or a hand-off case with no open hand-off) back into dunning."""
+    application = get_app(actor)
+    try:
+        with session_scope(application.engine) as session:
+            message = resume_case(session, ref, application.actor, note)
+    except CaseControlError as exc:
+        fail(str(exc))
+    console.print(message, highlight=False)

@@ -14,6 +14,7 @@ from assistant.policy.schema import Policy
 from assistant.services.approval import ApprovalError, ApprovalResult, apply_edit
 from assistant.services.drafts_store import facts_from_json
 from assistant.services.portfolio import debtor_facts, load_portfolio
+from assistant.services.responses import RESPONSE_KINDS, response_findings, response_step
 
 
 def text_to_html(text: str) -> str:
@@ -41,7 +42,8 @@ def revalidate(
     pf = load_portfolio(session, creditor, on)
     debtor = debtor_facts(pf.debtors[case.debtor_id], pf.emails.get(case.debtor_id, []))
     state = pf.case_state(case, policy.promises.grace_days)
-    return validate_text(
+    is_response = draft.kind in RESPONSE_KINDS
+    findings = validate_text(
         subject,
         text,
         facts_from_json(draft.facts),
@@ -49,8 +51,9 @@ def revalidate(
         debtor=debtor,
         case=state,
         on=on,
-        step=draft.step,
+        step=response_step(policy, draft.kind) if is_response else draft.step,
     )
+    return response_findings(findings) if is_response else findings
 
 
 def edit_draft(

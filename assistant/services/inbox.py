@@ -5,7 +5,7 @@ cannot be parsed is quarantined, never dropped. UIDVALIDITY and the last UID are
 folder; a Message-ID (or, without one, the bytes' SHA-256) already stored is not stored twice.
 Matching, in order: thread headers to our Message-IDs, case token (plus-address, subject,
 body), sender address, sender domain (unique, not a webmail), quoted invoice numbers.
-Matched replies go to `assistant.services.replies.handle_reply` when it exists.
+Matched replies (absence notices included) go to `assistant.services.replies.handle_reply`.
 This module never imports an IMAP library.
 """
 

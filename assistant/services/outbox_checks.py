@@ -135,7 +135,11 @@ def check_draft(
             Draft.case_id == case.id, Draft.status == "sent", col(Draft.sent_at).is_not(None)
         )
     ).all()
-    hold = over_contact_cap(policy.contact_cap, [t for t in sent_at if t], now)
+    # The contact cap spaces out reminders the debtor did not ask for; an answer to the
+    # debtor's own message (acknowledgement, plan, information) is not held back by it.
+    hold = None
+    if draft.kind == "step":
+        hold = over_contact_cap(policy.contact_cap, [t for t in sent_at if t], now)
     hold = hold or outside_sending_window(policy.sending, now)
     return Verdict(to=to, names=names, hold=hold)
 

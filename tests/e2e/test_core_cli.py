@@ -125,3 +125,19 @@ def test_edit_opens_the_editor_and_revalidates(relance, monkeypatch, tmp_path):
     after = as_json(relance("drafts", "show", str(draft["id"]), "--json"))
     assert "Chère cliente, cher client," in after["body_text"] and after["blocking"] == 0
     assert "Chère cliente" in after["body_html"]
+
+
+def test_an_officer_pauses_and_resumes_a_case(relance):
+    imported(relance)
+    draft = as_json(relance("drafts", "list", "--json"))[0]
+    relance("drafts", "reject", str(draft["id"]), "--reason", "on hold")
+    relance("cases", "pause", draft["case"], code=2)  # --reason is required
+    relance("cases", "pause", draft["case"], "--reason", "calling the client", "--as", "erin")
+    assert as_json(relance("cases", "show", draft["case"], "--json"))["status"] == "paused"
+    relance("cycle", "--date", DAY, "--creditor", "atelier-bois")
+    assert not [d for d in as_json(relance("drafts", "list", "--status", "pending", "--json"))
+                if d["case"] == draft["case"]]
+    relance("cases", "resume", draft["case"], "--note", "no agreement")
+    relance("cycle", "--date", DAY, "--creditor", "atelier-bois")
+    assert [d for d in as_json(relance("drafts", "list", "--status", "pending", "--json"))
+            if d["case"] == draft["case"]]

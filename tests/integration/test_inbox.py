@@ -198,6 +198,7 @@ def test_every_message_is_stored_parsed_and_matched_by_each_method(
     report = ingest_inbox(mail_app, mailbox, batch_size=5)
 
     assert report.fetched == 12 and report.stored == 12 and report.duplicates == 0
+    assert report.errors == []  # every matched reply went through the real reply handler
     got = rows(mail_app)
     ref = got
     by_case = {w.case_id: name for name, w in world.items()}

@@ -1,0 +1,55 @@
+"""`relance promises list`: what debtors promised to pay, and whether they kept it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+from rich.table import Table
+
+from assistant.cli.common import console, get_app, parse_date, print_json
+from assistant.db.engine import session_scope
+from assistant.services.queues import list_promises
+
+app = typer.Typer(help="Promises to pay recorded from debtor replies.", no_args_is_help=True)
+
+
+class PromiseStatus(StrEnum):
+    """Which promises to list."""
+
+    PENDING = "pending"
+    KEPT = "kept"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+@app.callback()
+def promises() -> None:
+    """Promises to pay recorded from debtor replies."""
+
+
+@app.command("list")
+def list_command(
+    status: PromiseStatus | None = typer.Option(None, "--status", help="pending|kept|broken"),
+    due_before: str | None = typer.Option(
+        None, "--due-before", help="Only promises due before this day (YYYY-MM-DD)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List promises, soonest first."""
+    application = get_app()
+    before = parse_date(due_before) if due_before else None
+    with session_scope(application.engine) as session:
+        rows = list_promises(session, status=status.value if status else None, due_before=before)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "case", "debtor", "amount", "due", "grace until", "status")
+    for r in rows:
+        amount = "balance" if r["amount"] is None else f"{r['amount']:.2f} {r['currency'] or ''}"
+        table.add_row(
+            str(r["id"]), r["case"], r["debtor"], amount, str(r["due_on"]),
+            str(r["grace_until"]), r["status"],
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"{len(rows)} promise(s)")

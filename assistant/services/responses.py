@@ -1,0 +1,190 @@
+"""Draft the answer to a debtor's reply: acknowledgement, plan proposal, remittance request,
+information answer.
+
+Answers are letters like the ladder's: the same layout and partials (invoice table, payment
+instructions, agency mentions, signature), a synthetic ladder step named after the kind, the
+same validator. They go to the approval queue as `pending`; they never move the ladder
+(`approval.record_sent` moves it for kind "step" only) but, once sent, count as a contact.
+Nothing here sends mail or commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, Invoice
+from assistant.domain import CaseState, ClientHistory, Finding
+from assistant.letters.formatting import formatter, locale_for
+from assistant.letters.rates import RateTable
+from assistant.letters.render import LetterRenderer, letter_language
+from assistant.letters.validator import validate_text
+from assistant.policy.schema import LadderStep, Policy
+from assistant.services.portfolio import debtor_facts, invoice_line
+
+RESPONSE_KINDS = ("ack_promise", "plan_proposal", "remittance_request", "info_answer")
+#: Findings that do not apply to an answer. The contact cap and the minimum interval pace
+#: reminders the debtor did not ask for; an answer to the debtor's own message is not one
+#: (and holding it back would leave a promise or a question unanswered).
+NOT_FOR_RESPONSES = frozenset({"contact_cap", "min_interval"})
+CONTACT_HISTORY_DAYS = 90
+
+
+def response_step(policy: Policy, kind: str) -> LadderStep:
+    """Return the synthetic ladder step a response of `kind` is rendered and checked with."""
+    return LadderStep(
+        name=kind,
+        template=f"response_{kind}",
+        tone=policy.voice.default,
+        days_after_due=0,
+        min_days_since_previous=0,
+    )
+
+
+def response_findings(findings: list[Finding]) -> list[Finding]:
+    """Drop the findings that only pace reminders (see NOT_FOR_RESPONSES)."""
+    return [f for f in findings if f.code not in NOT_FOR_RESPONSES]
+
+
+@lru_cache(maxsize=4)
+def renderer_for(templates_dir: Path) -> LetterRenderer:
+    """Return a renderer for `templates_dir`, built once per process (templates compile once)."""
+    return LetterRenderer(templates_dir, RateTable.packaged())
+
+
+def _case_state(session: Session, case: Case, on: date) -> CaseState:
+    since = on - timedelta(days=CONTACT_HISTORY_DAYS)
+    sent = session.exec(
+        select(Draft.sent_at).where(
+            Draft.case_id == case.id, Draft.status == "sent", col(Draft.sent_at).is_not(None)
+        )
+    ).all()
+    return CaseState(
+        ref=case.ref,
+        status=case.status,
+        step_index=case.step_index,
+        last_contact_on=case.last_contact_on,
+        contact_dates=tuple(sorted(s.date() for s in sent if s and s.date() >= since)),
+        broken_promise_pending=case.broken_promise_pending,
+        first_letter_on=case.first_letter_on,
+        first_letter_ref=case.first_letter_ref,
+        snoozed_until=case.paused_until,
+    )
+
+
+class TemplateResponseDrafter:
+    """Render, validate and store response letters from `response_<kind>` templates."""
+
+    def __init__(self, renderer: LetterRenderer, *, actor: str = "relance"):
+        self.renderer = renderer
+        self.actor = actor
+
+    def draft(
+        self,
+        session: Session,
+        case: Case,
+        kind: str,
+        policy: Policy,
+        on: date,
+        details: dict[str, Any],
+    ) -> Draft | None:
+        """Draft the `kind` answer for `case` (None when no open invoice is left to name)."""
+        from assistant.services.cycle import store_draft  # the cycle imports the world
+
+        if kind not in RESPONSE_KINDS:
+            raise ValueError(f"unknown response kind {kind!r}")
+        debtor_row = session.get(Debtor, case.debtor_id)
+        creditor = session.get(Creditor, case.creditor_id)
+        assert debtor_row is not None and creditor is not None
+        emails = session.exec(
+            select(Contact.email)
+            .where(Contact.debtor_id == debtor_row.id, Contact.valid == True)  # noqa: E712
+            .order_by(col(Contact.id))
+        ).all()
+        debtor = debtor_facts(debtor_row, list(emails))
+        rows = session.exec(
+            select(Invoice)
+            .where(Invoice.debtor_id == case.debtor_id, Invoice.status == "open")
+            .order_by(col(Invoice.due_date), col(Invoice.number))
+        ).all()
+        lines = [invoice_line(r) for r in rows if r.outstanding_cents != 0]
+        if not any(i.outstanding > 0 for i in lines):
+            return None
+        state = _case_state(session, case, on)
+        fmt = formatter(locale_for(letter_language(policy, debtor), policy.jurisdiction))
+        currency = lines[0].currency
+        extra, dates, amounts = response_context(kind, details, fmt, currency)
+        step = response_step(policy, kind)
+        letter = self.renderer.render(
+            policy=policy,
+            step=step,
+            debtor=debtor,
+            case=state,
+            invoices=lines,
+            history=ClientHistory(),
+            on=on,
+            extra=extra,
+            extra_dates=dates,
+            extra_amounts=amounts,
+        )
+        findings = response_findings(
+            validate_text(
+                letter.subject,
+                letter.text,
+                letter.facts,
+                policy=policy,
+                debtor=debtor,
+                case=state,
+                on=on,
+                step=step,
+            )
+        )
+        if not debtor.emails:
+            findings.append(Finding("no_contact", "The debtor has no valid email address."))
+        note = None
+        if "invoice_copy" in extra.get("asked", ()):
+            note = "The debtor asks for invoice copies: attach them before sending."
+        return store_draft(
+            session,
+            case,
+            letter,
+            findings,
+            policy=policy,
+            actor=self.actor,
+            kind=kind,
+            engine_note=note,
+        )
+
+
+def response_context(
+    kind: str, details: dict[str, Any], fmt: Any, currency: str
+) -> tuple[dict[str, Any], list[date], list[Decimal]]:
+    """Return the template context of a response and the dates and amounts it may state."""
+    dates: list[date] = []
+    amounts: list[Decimal] = []
+    extra: dict[str, Any] = {"kind": kind}
+    if kind == "ack_promise":
+        when: date = details["promise_date"]
+        amount: Decimal | None = details.get("promise_amount")
+        dates.append(when)
+        extra["promise_date"] = fmt.date(when)
+        extra["promise_amount"] = None
+        if amount is not None:
+            amounts.append(amount)
+            extra["promise_amount"] = fmt.money(amount, details.get("promise_currency") or currency)
+    elif kind == "plan_proposal":
+        rows = []
+        for amount, due in details["instalments"]:
+            dates.append(due)
+            amounts.append(amount)
+            rows.append({"amount": fmt.money(amount, currency), "date": fmt.date(due)})
+        extra["instalments"] = rows
+        extra["as_proposed"] = bool(details.get("as_proposed"))
+    elif kind == "info_answer":
+        extra["asked"] = list(details.get("asked") or [])
+    return extra, dates, amounts
