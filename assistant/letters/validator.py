@@ -166,6 +166,8 @@ def _identity_strings(policy: Policy) -> tuple[str, ...]:
         c.name, c.address, c.email, c.phone, c.siren, c.iban, c.bic, c.bank_name,
         c.payment_url, c.sender_name, policy.voice.sign_off, *policy.voice.signature,
     ]  # fmt: skip
+    for other in policy.voice.translations.values():
+        items += [other.sign_off, *(other.signature or ())]
     if policy.agency is not None:
         a = policy.agency
         items += [a.name, a.address, a.email, a.phone, a.siren, a.mandate_reference]
@@ -491,7 +493,8 @@ def validate_text(
                 "long_text", f"The letter is very long ({len(text)} characters).", blocking=False
             )
         )
-    if _squash(policy.voice.sign_off) not in flat:
+    sign_offs = [policy.voice.sign_off] + [t.sign_off for t in policy.voice.translations.values()]
+    if not any(_squash(s) in flat for s in sign_offs):
         findings.append(
             Finding("missing_sign_off", "The policy's sign-off is missing.", blocking=False)
         )

@@ -41,12 +41,27 @@ class AgencyIdentity(Party):
     activity_statement: str = "exerce une activité de recouvrement amiable de créances"
 
 
+class VoiceTranslation(Strict):
+    """The sign-off and signature used for letters in another language than the policy's."""
+
+    sign_off: str = Field(min_length=1)
+    signature: list[str] | None = None
+
+
 class Voice(Strict):
     default: Tone = "courteous"
     guidelines: str = ""
     sign_off: str
     signature: list[str] = Field(default_factory=list)
     forbidden_words: list[str] = Field(default_factory=list)
+    translations: dict[Literal["fr", "en"], VoiceTranslation] = Field(default_factory=dict)
+
+    def closing(self, language: str) -> tuple[str, list[str]]:
+        """Return (sign-off, signature lines) for a letter written in `language`."""
+        other = self.translations.get(language)  # type: ignore[call-overload]
+        if other is None:
+            return self.sign_off, self.signature
+        return other.sign_off, self.signature if other.signature is None else other.signature
 
 
 class LadderStep(Strict):

@@ -386,3 +386,38 @@ def test_rendering_stays_fast(renderer):
     for _ in range(200):
         render(renderer, "agency_fr", "reminder_3")
     assert time.perf_counter() - start < 2.0  # ≥ 100 letters/s even on a busy CI machine
+
+
+def test_an_english_letter_from_a_french_policy_signs_off_in_english():
+    from datetime import date, timedelta
+    from decimal import Decimal
+    from pathlib import Path
+
+    from assistant.domain import CaseState, ClientHistory, DebtorFacts, InvoiceLine
+    from assistant.letters.rates import RateTable
+    from assistant.letters.render import LetterRenderer
+    from assistant.letters.validator import validate_letter
+    from assistant.policy.loader import load_policy
+
+    root = Path(__file__).resolve().parents[2]
+    policy = load_policy(root / "policies" / "distrib-pro.yaml")
+    on = date(2026, 11, 26)
+    debtor = DebtorFacts(
+        ref="X1", name="Bailey & Harris LLP", language="en", emails=("a@b.example",)
+    )
+    invoice = InvoiceLine(
+        "F2026-00472", on - timedelta(days=10), Decimal("100.00"), Decimal("100.00")
+    )
+    letter = LetterRenderer(root / "templates", RateTable.packaged()).render(
+        policy=policy,
+        step=policy.step("reminder_1"),
+        debtor=debtor,
+        case=CaseState(ref="REF-ABCD"),
+        invoices=[invoice],
+        history=ClientHistory(),
+        on=on,
+    )
+    assert "Kind regards," in letter.text and "Bien cordialement" not in letter.text
+    assert not validate_letter(
+        letter, policy=policy, debtor=debtor, case=CaseState(ref="REF-ABCD"), on=on
+    )
