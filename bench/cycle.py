@@ -4,6 +4,12 @@
 generator (`examples/generate.py`) into a temp folder, imports them into a fresh temp SQLite
 database, runs one cycle on the reference date, and prints rows/s, drafts/s and peak memory
 (a Markdown table ready for README). It never touches the working database.
+
+To time the cycle again without generating and importing again, keep a work folder and
+reuse it: `python bench/cycle.py --keep /tmp/relance-bench --reuse` caches the imported
+database there (keyed by size, seed and date) and copies it fresh for each run; the import
+figures shown are then those of the run that built the cache, and the peak memory is the
+cycle's alone. `--profile FILE` writes a cProfile of the cycle (`python -m pstats FILE`).
 """
 
 from __future__ import annotations

@@ -88,15 +88,15 @@ def demo_command(
                 fail(f"sample payments import failed for {slug}: {pay.errors[:3]}")
             line += f", {pay.rows} payments"
         console.print(line)
-    report = run_cycle_with_progress(application, day)
-    print_cycle_report(report)
+    cycle = run_cycle_with_progress(application, day)
+    print_cycle_report(cycle)
     with session_scope(application.engine) as session:
         for language in ("fr", "en"):
             row = session.exec(
                 select(Draft, Case, Debtor)
                 .join(Case, col(Case.id) == Draft.case_id)
                 .join(Debtor, col(Debtor.id) == Case.debtor_id)
-                .where(col(Draft.id).in_(report.draft_ids))
+                .where(col(Draft.id).in_(cycle.draft_ids))
                 .order_by(col(Draft.id))
             ).all()
             pick = next((r for r in row if _language(r[0]) == language), None)

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -152,7 +153,8 @@ def show(
     console.rule("validator")
     if not data["findings"]:
         console.print("[green]no findings[/]")
-    for f in data["findings"]:  # type: ignore[union-attr]
+    findings: list[dict[str, Any]] = data["findings"]  # type: ignore[assignment]
+    for f in findings:
         style = "red" if f["blocking"] else "yellow"
         console.print(
             f"[{style}]{'BLOCKING' if f['blocking'] else 'warning'}[/] {f['code']}: {f['message']}",

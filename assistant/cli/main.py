@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich import box
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Column, Table
 
 from assistant import __version__
-from assistant.cli import cases, drafts, imports, llm, policy, replies
+from assistant.cli import cases, drafts, handoffs, imports, llm, policy, promises, replies, tasks
 from assistant.cli.chat import chat_command
-from assistant.cli.mail import fetch_command, inbox_app, send_command, worker_command
 from assistant.cli.common import (
     AS_OPTION,
     console,
+    err_console,
     get_app,
     parse_date,
     policies_or_fail,
@@ -20,7 +29,8 @@ from assistant.cli.common import (
     set_actor,
 )
 from assistant.cli.demo import demo_command
-from assistant.services.cycle import CycleReport, run_cycle
+from assistant.cli.mail import fetch_command, inbox_app, send_command, worker_command
+from assistant.services.cycle import ENGINES, CycleReport, run_cycle
 from assistant.services.portfolio import ensure_creditor
 
 app = typer.Typer(
@@ -37,6 +47,9 @@ app.add_typer(imports.app, name="import")
 app.add_typer(replies.app, name="replies")
 app.add_typer(llm.app, name="llm")
 app.add_typer(inbox_app, name="inbox")
+app.add_typer(handoffs.app, name="handoffs")
+app.add_typer(promises.app, name="promises")
+app.add_typer(tasks.app, name="tasks")
 app.command("demo")(demo_command)
 app.command("send")(send_command)
 app.command("fetch")(fetch_command)
@@ -74,48 +87,48 @@ def init() -> None:
     console.print("next: `relance import invoices FILE --creditor SLUG`, then `relance cycle`.")
 
 
+CYCLE_COLUMNS = (  # (header, counter): short headers so the table fits in 80 columns
+    ("opened", "opened"),
+    ("drafts", "drafts"),
+    ("blocked", "blocked"),
+    ("h-offs", "handoffs"),
+    ("wait", "wait"),
+    ("idle", "nothing"),
+    ("queued", "awaiting_approval"),
+    ("closed", "closed"),
+)
+
+
 def print_cycle_report(report: CycleReport) -> None:
-    """Print a cycle's summary table."""
+    """Print a cycle's summary table (per creditor and in total), then its notes."""
+    llm = [slug for slug, engine in report.engines.items() if engine == "llm"]
+    legend = "wait: next step not due · idle: nothing to do · queued: awaiting approval"
     table = Table(
         "creditor",
-        "opened",
-        "drafts",
-        "blocked",
-        "hand-offs",
-        "waiting",
-        "nothing",
-        "awaiting approval",
-        "closed",
+        *(Column(header, justify="right") for header, _ in CYCLE_COLUMNS),
         title=f"Cycle of {report.on.isoformat()}",
+        caption=legend + (f" · LLM drafting: {', '.join(llm)}" if llm else ""),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
     )
     for slug, c in report.counts.items():
-        table.add_row(
-            slug,
-            str(c["opened"]),
-            str(c["drafts"]),
-            "",
-            str(c["handoffs"]),
-            str(c["wait"]),
-            str(c["nothing"]),
-            str(c["awaiting_approval"]),
-            str(c["closed"]),
-        )
+        table.add_row(slug, *(str(c[key]) for _, key in CYCLE_COLUMNS))
     table.add_row(
         "[bold]total",
-        str(report.total("opened")),
-        str(report.total("drafts")),
-        str(report.blocked),
-        str(report.total("handoffs")),
-        str(report.total("wait")),
-        str(report.total("nothing")),
-        str(report.total("awaiting_approval")),
-        str(report.total("closed")),
+        *(
+            str(report.blocked if key == "blocked" else report.total(key))
+            for _, key in CYCLE_COLUMNS
+        ),
     )
     console.print(table)
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
-def run_cycle_with_progress(application, on, creditor=None) -> CycleReport:  # type: ignore[no-untyped-def]
-    """Run the cycle with a rich progress bar per creditor."""
+def run_cycle_with_progress(application, on, creditor=None, engine=None) -> CycleReport:  # type: ignore[no-untyped-def]
+    """Run the cycle with a rich progress bar per creditor (and per LLM drafting run)."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -124,14 +137,15 @@ def run_cycle_with_progress(application, on, creditor=None) -> CycleReport:  # t
         console=console,
         transient=True,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
-        def progress(slug: str, done: int, total: int) -> None:
-            if slug not in tasks:
-                tasks[slug] = bar.add_task(f"planning {slug}", total=total)
-            bar.update(tasks[slug], completed=done)
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                label = stage if stage.startswith("drafting ") else f"planning {stage}"
+                tasks[stage] = bar.add_task(label, total=total)
+            bar.update(tasks[stage], completed=done)
 
-        return run_cycle(application, on, progress=progress, creditor=creditor)
+        return run_cycle(application, on, progress=progress, creditor=creditor, engine=engine)
 
 
 @app.command("cycle")
@@ -140,14 +154,36 @@ def cycle(
         None, "--date", help="Run as of this date (YYYY-MM-DD); default today."
     ),
     creditor: str | None = typer.Option(None, "--creditor", help="Only this creditor."),
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="Drafting engine: template or llm (default: each policy's `engine`).",
+        case_sensitive=False,
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     actor: str | None = AS_OPTION,
 ) -> None:
     """Plan every case and draft the letters that are due. Sends nothing."""
+    from assistant.llm import LLMNotConfigured
+
+    if engine is not None:
+        engine = engine.lower()
+        if engine not in ENGINES:
+            err_console.print(
+                f"error: --engine must be one of {', '.join(ENGINES)}, not {engine!r}"
+            )
+            raise typer.Exit(2)
     application = get_app(actor)
     with policies_or_fail(application):
         _ = application.policies
-    report = run_cycle_with_progress(application, parse_date(on), creditor)
+    if engine == "llm" and not application.settings.llm_configured:
+        err_console.print(LLMNotConfigured.HOWTO, highlight=False, markup=False)
+        raise typer.Exit(1)
+    try:
+        report = run_cycle_with_progress(application, parse_date(on), creditor, engine)
+    except LLMNotConfigured as exc:  # pragma: no cover - checked above
+        err_console.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(1) from None
     if as_json:
         print_json(report.as_dict())
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlmodel import select
@@ -41,7 +42,7 @@ def check(
     targets = policy_files(paths or [get_app().settings.policies_dir])
     if not targets:
         fail("no policy file found")
-    results = []
+    results: list[dict[str, Any]] = []
     for path in targets:
         try:
             pol = load_policy(path)

@@ -151,7 +151,7 @@ class ContactCap(Strict):
 
 
 class Sending(Strict):
-    days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
     start: time = time(9, 0)
     end: time = time(18, 0)
     exclude_public_holidays: bool = True

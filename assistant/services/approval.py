@@ -100,11 +100,17 @@ def approve_draft(
     ).all()
     if not emails:
         raise ApprovalError(f"draft {draft_id}: the debtor has no valid email address")
-    previous = session.exec(
-        select(Draft.message_id)
-        .where(Draft.case_id == case.id, Draft.status == "sent", col(Draft.message_id).is_not(None))
-        .order_by(col(Draft.sent_at))
-    ).all()
+    previous: list[str] = [
+        m
+        for m in session.exec(
+            select(Draft.message_id)
+            .where(
+                Draft.case_id == case.id, Draft.status == "sent", col(Draft.message_id).is_not(None)
+            )
+            .order_by(col(Draft.sent_at))
+        ).all()
+        if m
+    ]
     draft.message_id = make_msgid(idstring=case.ref, domain=sender_domain(policy, smtp_from)).strip(
         "<>"
     )

@@ -46,11 +46,11 @@ def list_cases(
             func.count().label("n"),
         )
         .where(Invoice.status == "open")
-        .group_by(Invoice.debtor_id)
+        .group_by(col(Invoice.debtor_id))
         .subquery()
     )
     query = (
-        select(
+        select(  # type: ignore[call-overload]  # six columns: beyond sqlmodel's typed overloads
             Case, Creditor.slug, Debtor.account_ref, Debtor.legal_name, balance.c.cents, balance.c.n
         )
         .join(Creditor, col(Creditor.id) == Case.creditor_id)

@@ -1,22 +1,31 @@
 """The daily cycle: settle promises, open and close cases, plan each one, draft letters.
 
 Drafts land in the approval queue; nothing here sends mail.
+
+The cycle runs over tens of thousands of cases, so its database work is done in bulk: the
+portfolio is read with one query per table, and new cases, drafts and audit events are
+inserted with one statement each per creditor; each creditor is one transaction, so a crash
+leaves nothing half-written. With the LLM engine the cases are planned and committed first,
+the model is called with no write transaction open (its client logs every call in its own
+sessions), then the drafts are stored in a second transaction.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from assistant.bootstrap import App
 from assistant.db.engine import session_scope
-from assistant.db.models import Case, Debtor, Draft, Handoff, utcnow
-from assistant.domain import ClientHistory, Finding
+from assistant.db.models import Case, Draft, Handoff, utcnow
+from assistant.domain import CaseState, ClientHistory, DebtorFacts, Finding
 from assistant.importing.history import load_histories
 from assistant.letters.rates import RateTable
 from assistant.letters.render import Letter, LetterRenderer
@@ -24,9 +33,10 @@ from assistant.letters.validator import validate_letter
 from assistant.planner import Plan, plan_case
 from assistant.policy.schema import Policy
 from assistant.services.approval import approve_draft
-from assistant.services.audit import record
+from assistant.services.audit import event_row, record, record_many
 from assistant.services.drafts_store import facts_to_json
 from assistant.services.portfolio import (
+    LIVE_DRAFT_STATUSES,
     Portfolio,
     debtor_facts,
     ensure_creditor,
@@ -36,7 +46,15 @@ from assistant.services.portfolio import (
 from assistant.services.promises import check_promises
 from assistant.services.tokens import case_token
 
+if TYPE_CHECKING:
+    from assistant.drafting import DraftRequest
+
+log = logging.getLogger(__name__)
+
 Progress = Callable[[str, int, int], None]
+ENGINES = ("template", "llm")
+BATCH_SIZE = 500  # drafts per INSERT: bounds the letters held in memory
+REF_QUERY_CHUNK = 5000  # refs per IN (…) query, well under SQLite's bound-parameter limit
 
 
 @dataclass
@@ -48,6 +66,8 @@ class CycleReport:
     draft_ids: list[int] = field(default_factory=list)
     blocked: int = 0
     reasons: dict[str, Counter[str]] = field(default_factory=dict)
+    engines: dict[str, str] = field(default_factory=dict)  # creditor -> engine used
+    notes: list[str] = field(default_factory=list)  # warnings for the officer
 
     def total(self, key: str) -> int:
         """Sum one counter over creditors."""
@@ -61,27 +81,67 @@ class CycleReport:
             "handoffs": self.total("handoffs"),
             "blocked": self.blocked,
             "creditors": {k: dict(v) for k, v in self.counts.items()},
+            "engines": dict(self.engines),
+            "notes": list(self.notes),
         }
 
 
-def _new_case(session: Session, pf: Portfolio, debtor: Debtor, taken: set[str]) -> Case:
-    attempt = 0
-    while True:
-        ref = case_token(f"{pf.creditor.slug}/{debtor.account_ref}", attempt)
-        if (
-            ref not in taken
-            and session.exec(select(Case.id).where(Case.ref == ref)).first() is None
-        ):
-            break
-        attempt += 1
-    taken.add(ref)
-    case = Case(ref=ref, creditor_id=pf.creditor.id or 0, debtor_id=debtor.id or 0)
-    session.add(case)
-    session.flush()
-    return case
+def _assign_refs(session: Session, seeds: Sequence[str]) -> list[str]:
+    """Return a new case token per seed, exactly as picking them one by one would.
+
+    Each seed takes its first token (attempt 0, 1, …) that no case in the database and no
+    earlier seed holds. The first attempts are checked in a few bulk queries; a later
+    attempt (a collision, rare) is checked on its own.
+    """
+    first = [case_token(seed) for seed in seeds]
+    known = set(first)  # tokens whose presence in the database is known
+    taken: set[str] = set()
+    for i in range(0, len(first), REF_QUERY_CHUNK):
+        chunk = first[i : i + REF_QUERY_CHUNK]
+        taken.update(session.exec(select(Case.ref).where(col(Case.ref).in_(chunk))))
+    refs: list[str] = []
+    for seed, ref in zip(seeds, first, strict=True):
+        attempt = 0
+        while True:
+            if ref not in known:
+                known.add(ref)
+                if session.exec(select(Case.id).where(Case.ref == ref)).first() is not None:
+                    taken.add(ref)
+            if ref not in taken:
+                break
+            attempt += 1
+            ref = case_token(seed, attempt)
+        taken.add(ref)
+        refs.append(ref)
+    return refs
 
 
-def _handoff(session: Session, case: Case, plan: Plan, actor: str) -> None:
+def _open_cases(session: Session, pf: Portfolio, debtor_ids: Sequence[int]) -> set[int]:
+    """Create, in one statement, the case of every debtor that owes money and has none.
+
+    Returns the debtors whose case was just opened. The tokens are the ones the per-case
+    loop used to pick: the same seeds and attempts, checked against every existing ref.
+    """
+    missing = [
+        d
+        for d in debtor_ids
+        if d not in pf.cases
+        and any(i.status == "open" and i.outstanding_cents > 0 for i in pf.invoices.get(d, ()))
+    ]
+    if not missing:
+        return set()
+    slug, creditor_id = pf.creditor.slug, pf.creditor.id or 0
+    refs = _assign_refs(session, [f"{slug}/{pf.debtors[d].account_ref}" for d in missing])
+    rows = [
+        {"ref": ref, "creditor_id": creditor_id, "debtor_id": d}
+        for d, ref in zip(missing, refs, strict=True)
+    ]
+    for case in session.scalars(insert(Case).returning(Case, sort_by_parameter_order=True), rows):
+        pf.cases[case.debtor_id] = case
+    return set(missing)
+
+
+def _handoff(session: Session, case: Case, plan: Plan, actor: str, audit: list[dict]) -> None:
     summary = f"Automated hand-off: {plan.reason}. Balance {plan.balance} over {len(plan.invoices)} invoice(s)."
     session.add(
         Handoff(
@@ -94,7 +154,42 @@ def _handoff(session: Session, case: Case, plan: Plan, actor: str) -> None:
     case.status = "handoff"
     case.updated_at = utcnow()
     session.add(case)
-    record(session, actor, "case.handoff", "case", case.ref, reason=plan.reason)
+    audit.append(event_row(actor, "case.handoff", "case", case.ref, reason=plan.reason))
+
+
+def _draft_values(
+    case_id: int,
+    letter: Letter,
+    findings: Sequence[Finding],
+    *,
+    policy: Policy,
+    actor: str,
+    kind: str = "step",
+    engine: str = "template",
+    engine_note: str | None = None,
+) -> dict[str, Any]:
+    """Return the column values of a new draft (pending; the other columns default)."""
+    step = policy.step(letter.step) if kind == "step" else None
+    return {
+        "case_id": case_id,
+        "kind": kind,
+        "step": letter.step,
+        "subject": letter.subject,
+        "body_text": letter.text,
+        "body_html": letter.html,
+        "pdf": letter.pdf,
+        "engine": engine,
+        "engine_note": engine_note,
+        "facts": {
+            **facts_to_json(letter.facts),
+            "step_index": policy.ladder.index(letter.step) if step else None,
+            "language": letter.language,
+            "tone": letter.tone,
+        },
+        "findings": [f.as_dict() for f in findings],
+        "requires_four_eyes": bool(step and step.four_eyes),
+        "created_by": actor,
+    }
 
 
 def store_draft(
@@ -110,26 +205,17 @@ def store_draft(
     engine_note: str | None = None,
 ) -> Draft:
     """Persist a rendered letter as a pending draft (or auto-approved when policy allows)."""
-    step = policy.step(letter.step) if kind == "step" else None
     draft = Draft(
-        case_id=case.id or 0,
-        kind=kind,
-        step=letter.step,
-        subject=letter.subject,
-        body_text=letter.text,
-        body_html=letter.html,
-        pdf=letter.pdf,
-        engine=engine,
-        engine_note=engine_note,
-        facts={
-            **facts_to_json(letter.facts),
-            "step_index": policy.ladder.index(letter.step) if step else None,
-            "language": letter.language,
-            "tone": letter.tone,
-        },
-        findings=[f.as_dict() for f in findings],
-        requires_four_eyes=bool(step and step.four_eyes),
-        created_by=actor,
+        **_draft_values(
+            case.id or 0,
+            letter,
+            findings,
+            policy=policy,
+            actor=actor,
+            kind=kind,
+            engine=engine,
+            engine_note=engine_note,
+        )
     )
     session.add(draft)
     session.flush()
@@ -146,30 +232,212 @@ def store_draft(
     return draft
 
 
+@dataclass
+class _Due:
+    """A letter the planner asks for: what the renderer (or the model) needs to write it."""
+
+    case: Case
+    facts: DebtorFacts
+    state: CaseState
+    plan: Plan
+    history: ClientHistory
+
+
+@dataclass
+class _Pending:
+    """A written letter waiting to be inserted with the others of its creditor."""
+
+    case_id: int
+    letter: Letter
+    findings: list[Finding]
+    event: dict[str, Any]  # its `draft.created` audit row, which gets the draft id
+    engine: str = "template"
+    engine_note: str | None = None
+
+
+class _Batch:
+    """One creditor's new drafts and audit rows, inserted in bulk every `size` drafts.
+
+    Audit rows are kept in the order of the work; a `draft.created` row gets its draft id
+    when the drafts are inserted, just before the audit rows. Auto-approval (when the
+    policy allows it and nothing blocks) runs after the insert.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        policy: Policy,
+        actor: str,
+        report: CycleReport,
+        size: int = BATCH_SIZE,
+    ):
+        self.session, self.policy, self.actor, self.report = session, policy, actor, report
+        self.size = size
+        self.audit: list[dict[str, Any]] = []
+        self.pending: list[_Pending] = []
+
+    def draft(
+        self,
+        case: Case,
+        letter: Letter,
+        findings: list[Finding],
+        *,
+        engine: str = "template",
+        engine_note: str | None = None,
+    ) -> None:
+        """Queue a new pending draft for `case`."""
+        event = event_row(
+            self.actor,
+            "draft.created",
+            "draft",
+            None,
+            case=case.ref,
+            step=letter.step,
+            blocking=sum(1 for f in findings if f.blocking),
+        )
+        self.pending.append(_Pending(case.id or 0, letter, findings, event, engine, engine_note))
+        self.audit.append(event)
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert the queued drafts, then the audit rows; auto-approve where allowed."""
+        policy, report = self.policy, self.report
+        counts = report.counts[policy.slug]
+        auto: list[int] = []
+        if self.pending:
+            rows = [
+                _draft_values(
+                    p.case_id,
+                    p.letter,
+                    p.findings,
+                    policy=policy,
+                    actor=self.actor,
+                    engine=p.engine,
+                    engine_note=p.engine_note,
+                )
+                for p in self.pending
+            ]
+            stmt = insert(Draft).returning(col(Draft.id), sort_by_parameter_order=True)
+            ids: list[int] = [i for i in self.session.scalars(stmt, rows) if i is not None]
+            for p, row, draft_id in zip(self.pending, rows, ids, strict=True):
+                p.event["entity_id"] = str(draft_id)
+                report.draft_ids.append(draft_id)
+                counts["drafts"] += 1
+                if any(f.blocking for f in p.findings):
+                    report.blocked += 1
+                    counts["blocked"] += 1
+                elif policy.auto_approve and not row["requires_four_eyes"]:
+                    auto.append(draft_id)
+            self.pending.clear()
+        record_many(self.session, self.audit)
+        self.audit.clear()
+        for draft_id in auto:
+            approve_draft(
+                self.session, draft_id, actor="auto-approve", policies={policy.slug: policy}
+            )
+            counts["auto_approved"] += 1
+
+
 def run_cycle(
-    app: App, on: date, *, progress: Progress | None = None, creditor: str | None = None
+    app: App,
+    on: date,
+    *,
+    progress: Progress | None = None,
+    creditor: str | None = None,
+    engine: str | None = None,
 ) -> CycleReport:
-    """Plan every case of every creditor on `on` and draft the letters that are due."""
+    """Plan every case of every creditor on `on` and draft the letters that are due.
+
+    `engine` ("template" or "llm") overrides each policy's `engine`. An explicit "llm"
+    without an LLM endpoint raises `LLMNotConfigured` before anything is written; a policy
+    asking for "llm" without one is drafted with templates, and the report says so once.
+    """
+    if engine is not None and engine not in ENGINES:
+        raise ValueError(f"unknown drafting engine {engine!r}: use one of {', '.join(ENGINES)}")
+    configured = app.settings.llm_configured
+    if engine == "llm" and not configured:
+        from assistant.llm import LLMNotConfigured
+
+        raise LLMNotConfigured()
     report = CycleReport(on=on)
     renderer = LetterRenderer(app.templates_dir, RateTable.packaged())
     actor = app.actor
+    downgraded: list[str] = []
     for slug, policy in sorted(app.policies.items()):
         if creditor and slug != creditor:
             continue
+        chosen = engine or policy.engine
+        if chosen == "llm" and not configured:
+            downgraded.append(slug)
+            chosen = "template"
+        report.engines[slug] = chosen
+        if chosen == "llm":
+            _cycle_creditor_llm(app, policy, on, actor, report, progress)
+            continue
         with session_scope(app.engine) as session:
-            _cycle_creditor(session, policy, on, renderer, actor, report, progress)
+            batch = _Batch(session, policy, actor, report)
+
+            def write(due: _Due, policy: Policy = policy, batch: _Batch = batch) -> None:
+                batch.draft(due.case, *_render(renderer, policy, due, on))
+
+            _plan_creditor(session, policy, on, actor, report, progress, batch.audit, write)
+            batch.flush()
+    if downgraded:
+        from assistant.llm import LLMNotConfigured
+
+        note = (
+            f"engine: llm in the polic{'y' if len(downgraded) == 1 else 'ies'} of "
+            f"{', '.join(downgraded)}, but no LLM endpoint is configured: drafted with "
+            f"templates. {LLMNotConfigured.HOWTO}"
+        )
+        log.warning(note)
+        report.notes.append(note)
     return report
 
 
-def _cycle_creditor(
+def _render(
+    renderer: LetterRenderer, policy: Policy, due: _Due, on: date
+) -> tuple[Letter, list[Finding]]:
+    """Render and validate the template letter of `due`."""
+    plan = due.plan
+    assert plan.step is not None
+    letter = renderer.render(
+        policy=policy,
+        step=plan.step,
+        debtor=due.facts,
+        case=due.state,
+        invoices=plan.invoices,
+        history=due.history,
+        on=on,
+        broken_promise=plan.mention_broken_promise,
+        tone=plan.tone,
+    )
+    findings = validate_letter(letter, policy=policy, debtor=due.facts, case=due.state, on=on)
+    return letter, _with_contact_check(findings, due.facts)
+
+
+def _with_contact_check(findings: Sequence[Finding], facts: DebtorFacts) -> list[Finding]:
+    out = list(findings)
+    if not facts.emails:
+        out.append(Finding("no_contact", "The debtor has no valid email address."))
+    return out
+
+
+def _plan_creditor(
     session: Session,
     policy: Policy,
     on: date,
-    renderer: LetterRenderer,
     actor: str,
     report: CycleReport,
     progress: Progress | None,
+    audit: list[dict[str, Any]],
+    write: Callable[[_Due], None],
 ) -> None:
+    """Settle promises, open/close/reopen cases, hand off, and pass each due letter to `write`.
+
+    Case changes go to the session; their audit rows are appended to `audit` in order.
+    """
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     report.counts[policy.slug] = counts
@@ -179,65 +447,116 @@ def _cycle_creditor(
     counts.update({f"promises_{k}": v for k, v in promised.items() if v})
     pf = load_portfolio(session, creditor, on)
     histories = load_histories(session, creditor.id or 0, on)
-    taken: set[str] = set()
     debtor_ids = sorted(set(pf.invoices) | {c.debtor_id for c in pf.cases.values()})
+    opened = _open_cases(session, pf, debtor_ids)
+    grace = policy.promises.grace_days
+    total = len(debtor_ids)
     for n, debtor_id in enumerate(debtor_ids, 1):
-        if progress and (n % 200 == 0 or n == len(debtor_ids)):
-            progress(policy.slug, n, len(debtor_ids))
-        debtor = pf.debtors[debtor_id]
-        lines = [invoice_line(i) for i in pf.invoices.get(debtor_id, [])]
+        if progress and (n % 200 == 0 or n == total):
+            progress(policy.slug, n, total)
+        lines = [invoice_line(i) for i in pf.invoices.get(debtor_id, ())]
         case = pf.cases.get(debtor_id)
         if not any(i.status == "open" and i.outstanding > 0 for i in lines):
             if case is not None and case.status in ("active", "promise", "paused"):
                 case.status = "closed"
                 case.updated_at = utcnow()
                 session.add(case)
-                record(session, actor, "case.closed", "case", case.ref, reason="nothing owed")
+                audit.append(
+                    event_row(actor, "case.closed", "case", case.ref, reason="nothing owed")
+                )
                 counts["closed"] += 1
             continue
-        facts = debtor_facts(debtor, pf.emails.get(debtor_id, []))
-        if case is None:
-            case = _new_case(session, pf, debtor, taken)
-            record(session, actor, "case.opened", "case", case.ref, debtor=debtor.account_ref)
+        assert case is not None  # `_open_cases` opened one for every debtor who owes
+        debtor = pf.debtors[debtor_id]
+        if debtor_id in opened:
+            audit.append(
+                event_row(actor, "case.opened", "case", case.ref, debtor=debtor.account_ref)
+            )
             counts["opened"] += 1
         elif case.status == "closed":
             case.status = "active"
             session.add(case)
-            record(session, actor, "case.reopened", "case", case.ref)
+            audit.append(event_row(actor, "case.reopened", "case", case.ref))
         if (case.id or 0) in pf.live_drafts:
             counts["awaiting_approval"] += 1
             continue
-        state = pf.case_state(case, policy.promises.grace_days)
+        facts = debtor_facts(debtor, pf.emails.get(debtor_id, []))
+        state = pf.case_state(case, grace)
         history = histories.get(debtor_id, ClientHistory())
         plan = plan_case(policy, facts, state, lines, history, on)
         if plan.action == "handoff":
-            _handoff(session, case, plan, actor)
+            _handoff(session, case, plan, actor, audit)
             counts["handoffs"] += 1
         elif plan.action == "draft" and plan.step is not None:
-            letter = renderer.render(
-                policy=policy,
-                step=plan.step,
-                debtor=facts,
-                case=state,
-                invoices=plan.invoices,
-                history=history,
-                on=on,
-                broken_promise=plan.mention_broken_promise,
-                tone=plan.tone,
-            )
-            findings = validate_letter(letter, policy=policy, debtor=facts, case=state, on=on)
-            if not facts.emails:
-                findings.append(Finding("no_contact", "The debtor has no valid email address."))
-            draft = store_draft(session, case, letter, findings, policy=policy, actor=actor)
-            report.draft_ids.append(draft.id or 0)
-            counts["drafts"] += 1
-            if any(f.blocking for f in findings):
-                report.blocked += 1
-            elif policy.auto_approve and not draft.requires_four_eyes:
-                approve_draft(
-                    session, draft.id or 0, actor="auto-approve", policies={policy.slug: policy}
-                )
-                counts["auto_approved"] += 1
+            write(_Due(case, facts, state, plan, history))
         else:
             counts[plan.action] += 1
             reasons[plan.reason.split(":")[0]] += 1
+
+
+def _cycle_creditor_llm(
+    app: App,
+    policy: Policy,
+    on: date,
+    actor: str,
+    report: CycleReport,
+    progress: Progress | None,
+) -> None:
+    """Plan and commit, draft with the model outside any transaction, then store the drafts."""
+    from assistant.drafting import draft_with_llm, load_thread
+
+    due: list[_Due] = []
+    with session_scope(app.engine) as session:
+        audit: list[dict[str, Any]] = []
+        _plan_creditor(session, policy, on, actor, report, progress, audit, due.append)
+        record_many(session, audit)
+        requests = [_request(policy, d, on, load_thread(session, d.case.id or 0)) for d in due]
+    if not requests:
+        return
+    stage = f"drafting {policy.slug}"
+
+    def tick(done: int, total: int) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+
+    results = draft_with_llm(app, requests, progress=tick if progress else None)
+    with session_scope(app.engine) as session:
+        # A draft stored meanwhile (another cycle, an officer) wins: never two live drafts.
+        live = set(
+            session.exec(
+                select(Draft.case_id)
+                .join(Case, col(Case.id) == Draft.case_id)
+                .where(
+                    Case.creditor_id == due[0].case.creditor_id,
+                    col(Draft.status).in_(LIVE_DRAFT_STATUSES),
+                )
+            )
+        )
+        batch = _Batch(session, policy, actor, report)
+        for d, r in zip(due, results, strict=True):
+            if (d.case.id or 0) in live:
+                report.counts[policy.slug]["awaiting_approval"] += 1
+                continue
+            findings = _with_contact_check(r.findings, d.facts)
+            batch.draft(d.case, r.letter, findings, engine=r.engine, engine_note=r.engine_note)
+        batch.flush()
+
+
+def _request(policy: Policy, due: _Due, on: date, thread: Sequence[Any]) -> DraftRequest:
+    from assistant.drafting import DraftRequest
+
+    plan = due.plan
+    assert plan.step is not None
+    return DraftRequest(
+        policy=policy,
+        step=plan.step,
+        debtor=due.facts,
+        case=due.state,
+        invoices=plan.invoices,
+        history=due.history,
+        on=on,
+        broken_promise=plan.mention_broken_promise,
+        tone=plan.tone,
+        thread=tuple(thread),
+        case_id=due.case.id,
+    )

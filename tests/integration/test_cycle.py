@@ -183,3 +183,105 @@ def test_a_broken_promise_is_detected_and_mentioned(seeded):
     assert report.counts[SLUG]["promises_broken"] == 1
     new = [x for x in drafts(seeded) if x.status == "pending" and x.case_id == d.case_id]
     assert len(new) == 1 and new[0].step == "reminder_2"
+
+
+def test_the_cycle_audits_each_case_and_draft_in_order(seeded):
+    report = run_cycle(seeded, TODAY, creditor=SLUG)
+    with session_scope(seeded.engine) as s:
+        events = s.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(["case.opened", "draft.created"]))
+            .order_by(AuditEvent.id)
+        ).all()
+        cases = {c.debtor_id: c for c in s.exec(select(Case))}
+        debtors = {d.account_ref: d.id for d in s.exec(select(Debtor))}
+    c001, c003 = cases[debtors["C001"]], cases[debtors["C003"]]
+    [d] = drafts(seeded)
+    assert [(e.action, e.entity_id) for e in events] == [
+        ("case.opened", c001.ref),
+        ("draft.created", str(d.id)),
+        ("case.opened", c003.ref),
+    ]
+    assert events[1].payload == {"case": c001.ref, "step": "reminder_1", "blocking": 0}
+    assert all(e.actor == "tester" for e in events) and report.draft_ids == [d.id]
+    assert report.counts[SLUG]["opened"] == 2 and debtors["C002"] not in cases
+
+
+def test_a_taken_case_token_is_skipped_like_before(seeded):
+    from assistant.services.tokens import case_token
+
+    other = seeded.policies["distrib-pro"]
+    with session_scope(seeded.engine) as s:
+        creditor = ensure_creditor(s, other)
+        debtor = seed_debtor(s, creditor, "X1", "Autre SA", [("F-1", 1, 100)], TODAY)
+        s.add(Case(ref=case_token(f"{SLUG}/C001", 0), creditor_id=creditor.id, debtor_id=debtor.id))
+    run_cycle(seeded, TODAY, creditor=SLUG)
+    with session_scope(seeded.engine) as s:
+        c001 = s.exec(select(Case).join(Debtor).where(Debtor.account_ref == "C001")).one()
+    assert c001.ref == case_token(f"{SLUG}/C001", 1)
+
+
+def test_a_crash_in_the_middle_of_a_creditor_leaves_nothing_half_written(seeded, monkeypatch):
+    import assistant.services.cycle as cycle
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("validator crashed")
+
+    monkeypatch.setattr(cycle, "validate_letter", boom)
+    with pytest.raises(RuntimeError, match="validator crashed"):
+        run_cycle(seeded, TODAY, creditor=SLUG)
+    with session_scope(seeded.engine) as s:
+        assert s.exec(select(Case)).all() == []
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "case.opened")).all() == []
+    assert drafts(seeded) == []
+
+
+def test_drafts_are_inserted_in_batches_with_their_audit_rows(seeded, monkeypatch):
+    import assistant.services.cycle as cycle
+
+    monkeypatch.setattr(cycle, "BATCH_SIZE", 2)
+    policy = seeded.policies[SLUG]
+    with session_scope(seeded.engine) as s:
+        creditor = ensure_creditor(s, policy)
+        for n in range(4, 9):
+            seed_debtor(
+                s, creditor, f"C00{n}", f"Client {n}", [(f"FA-2026-0{n}01", 15, 10000 * n)], TODAY
+            )
+    report = run_cycle(seeded, TODAY, creditor=SLUG)
+    ds = drafts(seeded)
+    assert report.total("drafts") == len(ds) == 6 and report.draft_ids == [d.id for d in ds]
+    with session_scope(seeded.engine) as s:
+        created = s.exec(select(AuditEvent).where(AuditEvent.action == "draft.created")).all()
+        cases = {c.id: c.ref for c in s.exec(select(Case))}
+    assert sorted(int(e.entity_id) for e in created) == [d.id for d in ds]
+    assert {e.entity_id: e.payload["case"] for e in created} == {
+        str(d.id): cases[d.case_id] for d in ds
+    }
+
+
+def test_auto_approval_in_the_template_cycle_skips_blocked_drafts(app):
+    policy = app.policies[SLUG].model_copy(update={"auto_approve": True})
+    app.policies[SLUG] = policy
+    with session_scope(app.engine) as s:
+        creditor = ensure_creditor(s, policy)
+        seed_debtor(s, creditor, "C001", "Boulangerie", [("FA-1", 12, 125000)], TODAY)
+        seed_debtor(s, creditor, "C002", "Sans adresse", [("FA-2", 12, 5000)], TODAY, email=None)
+    report = run_cycle(app, TODAY, creditor=SLUG)
+    assert sorted(d.status for d in drafts(app)) == ["approved", "pending"]
+    assert report.counts[SLUG]["auto_approved"] == 1 and report.counts[SLUG]["blocked"] == 1
+    assert report.blocked == 1
+
+
+def test_two_new_cases_with_the_same_first_token_get_distinct_refs(app):
+    from assistant.services.tokens import case_token
+
+    # "K632" and "K1781" share their first token (REF-DA6E): the second one takes attempt 1.
+    assert case_token(f"{SLUG}/K632") == case_token(f"{SLUG}/K1781")
+    with session_scope(app.engine) as s:
+        creditor = ensure_creditor(s, app.policies[SLUG])
+        for ref in ("K632", "K1781"):
+            seed_debtor(s, creditor, ref, f"Client {ref}", [(f"F-{ref}", 12, 10000)], TODAY)
+    run_cycle(app, TODAY, creditor=SLUG)
+    with session_scope(app.engine) as s:
+        refs = {d.account_ref: c.ref for c, d in s.exec(select(Case, Debtor).join(Debtor))}
+    assert refs == {"K632": case_token(f"{SLUG}/K632"), "K1781": case_token(f"{SLUG}/K1781", 1)}
