@@ -84,6 +84,49 @@ def parse_number(raw: str) -> Decimal | None:
         return None
 
 
+_WORD_VALUES = {
+    "zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
+    "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13,
+    "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20, "vingts": 20, "trente": 30,
+    "quarante": 40, "cinquante": 50, "soixante": 60, "septante": 70, "huitante": 80,
+    "octante": 80, "nonante": 90,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90,
+}  # fmt: skip
+_WORD_SCALES = {"cent": 100, "cents": 100, "hundred": 100, "mille": 1000, "thousand": 1000}
+_WORD = "|".join(sorted([*_WORD_VALUES, *_WORD_SCALES], key=len, reverse=True))
+_WORDS_AMOUNT = re.compile(
+    rf"(?<![\w-])(?P<words>(?:{_WORD})(?:(?:[ -]|-et-| et | and )(?:{_WORD}))*)"
+    r" (?P<cur>euros?|dollars?|pounds?|livres?(?: sterling)?|eur|gbp|usd|€|\$|£)(?![a-z])"
+)
+
+
+def words_value(words: str) -> Decimal | None:
+    """Read "mille deux cents", "quatre-vingt-dix", "two thousand five hundred" as a number."""
+    tokens = [t for t in re.split(r"[ -]+", words) if t not in ("et", "and")]
+    total = current = 0
+    previous = 0
+    for token in tokens:
+        if token in _WORD_VALUES:
+            value = _WORD_VALUES[token]
+            if value == 20 and previous == 4:  # quatre-vingt(s)
+                current += 76
+            else:
+                current += value
+            previous = value
+        elif _WORD_SCALES.get(token) == 100:
+            current = (current or 1) * 100
+            previous = 100
+        else:  # mille / thousand
+            total += (current or 1) * 1000
+            current = previous = 0
+    value = total + current
+    return Decimal(value) if value >= 10 else None
+
+
 def find_amounts(norm: str) -> list[AmountHit]:
     """Find money amounts in normalised, masked text (bare figures only after a pay verb)."""
     hits: list[AmountHit] = []
@@ -110,4 +153,10 @@ def find_amounts(norm: str) -> list[AmountHit]:
         if value <= 0 or (cur_token == "e" and value < 100):
             continue
         hits.append(AmountHit(value, currency, m.start(), m.end(), explicit))
+    for m in _WORDS_AMOUNT.finditer(norm):  # "mille deux cents euros" (words, optional in §4)
+        value = words_value(m["words"])
+        if value is not None and not any(h.start < m.end() and m.start() < h.end for h in hits):
+            cur = m["cur"].split()[0]
+            hits.append(AmountHit(value, _CURRENCIES.get(cur), m.start(), m.end(), True))
+    hits.sort(key=lambda h: h.start)
     return hits

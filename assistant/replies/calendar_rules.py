@@ -34,9 +34,9 @@ WEEKDAYS: dict[str, int] = {}
 for _num, _names in enumerate(
     [
         "lundi monday lunid mondy",
-        "mardi tuesday tuesay tusday",
-        "mercredi wednesday mecredi mercedi wednsday wensday wedensday",
-        "jeudi thursday thurday thursay",
+        "mardi tuesday tuesay tusday tuseday teusday",
+        "mercredi wednesday mecredi mercedi wednsday wensday wedensday wendesday wedesday wednesay",
+        "jeudi thursday thurday thursay thrusday thursady",
         "vendredi friday vendedi vendrdi vendredie fridy firday",
         "samedi saturday",
         "dimanche sunday",

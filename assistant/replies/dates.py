@@ -168,7 +168,8 @@ def _ordinal(m: re.Match[str], received: date, us: bool) -> tuple[date | None, f
     r"\b(?:aujourd'?hui|aujourd hui|aujourdhui|ajd|ce jour(?![- ]la)|ce soir|cet apres-midi|"
     r"dans la journee|dans la journee d'aujourd'hui|des a present|tout de suite|right away|right now|"
     r"immediately|straight away|today|tonight|this (?:afternoon|evening|morning)|"
-    r"end of (?:the )?day|eod|cob|close of business|by close)\b",
+    r"(?:end of (?:the )?day|eod|cob|close of business|by close)\b"
+    r"(?!,? (?:on |this |next )?(?:tomorrow|tmrw|monday|tuesday|wednesday|thursday|friday|the \d|\d)))",
     "today",
 )
 def _today(m: re.Match[str], received: date, us: bool) -> tuple[date | None, float]:
@@ -219,9 +220,9 @@ def _end_next_month(m: re.Match[str], received: date, us: bool) -> tuple[date | 
 
 @_rule(rf"\b(?:fin|end of|end|fin de|fin d') ?({_MONTH_RE})\b(?! ?\d)", "end_of_named_month")
 def _end_of_named(m: re.Match[str], received: date, us: bool) -> tuple[date | None, float]:
-    month = MONTHS[m[1]]
-    d = future_date(received, month, 1)
-    return (last_day(d.year, d.month) if d else None), FAIR
+    month = MONTHS[m[1]]  # "fin novembre" received on 13 November: this month's end
+    end = last_day(received.year, month)
+    return (end if end >= received else last_day(received.year + 1, month)), FAIR
 
 
 @_rule(rf"\b(?:mi|mid)[- ]?({_MONTH_RE}|mois|month)\b", "mid_month")

@@ -40,8 +40,26 @@ _FUTURE_BEFORE = re.compile(
 )
 _FUTURE_INSIDE = re.compile(r"\b(?:sera|seront|will be|va etre|vont etre|'ll be|to be)\b")
 _THIRD_PARTY = re.compile(
-    r"\b(?:d'un|de notre|de nos|d'un de nos|of (?:a|our|one of our)|notre|our|un|a|nos|major|key|main|biggest|largest)"
+    r"\b(?:d'un|de notre|de nos|d'un de nos|of (?:a|our|one of our)|notre|our|un|a|nos|major|key|main|biggest|largest|mon|my|de mon|d'un de mes|mes)"
     r" (?:principal |gros |plus gros |important )?(?:clients?|customers?|fournisseurs?|suppliers?)\b"
+)
+_DETAILS = re.compile(
+    r"\b(?:iban|rib|bic|swift|sort code|bank details|coordonnees|adresse|address|reference|"
+    r"numero|number|form|formulaire|lien|link|dossier fournisseur|vendor (?:form|setup))\b"
+)
+_AVOID = re.compile(
+    r"\b(?:eviter|avoid(?:ing)?|rather not|pas besoin|no need|inutile|sans (?:passer par|aller|recourir)|"
+    r"ne (?:veux|voulons|souhaite|souhaitons) pas (?:en )?(?:arriver|aller|passer|recourir)|"
+    r"(?:don't|do not) (?:want|wish) to (?:go|get|involve|end up)|no intention of (?:involving|going))\b"
+)
+_BACK_REFERENCE = re.compile(r"\W*(?:celui|celle|il|elle|it|this|that|the one)\b")
+_NOT_YET = re.compile(
+    r"\b(?:n'a pas|n'ont pas|pas encore|not yet|hasn't|haven't|has not|have not)\b"
+)
+_STAFF = re.compile(
+    r"\b(?:comptable|accountant|bookkeeper|collegue|colleague|assistante?|secretaire|secretary|"
+    r"responsable (?:compta\w*|administratif|administrative|financier|financiere)|"
+    r"finance (?:manager|director)|(?:ap|accounts) (?:clerk|manager)|la personne (?:qui|en charge))\b"
 )
 _AUXILIARY_BEFORE = re.compile(
     r"\b(?:ai|as|a|avons|avez|ont|avais|avait|avions|aviez|avaient|est|sont|etait|ete|deja)\s+"
@@ -121,6 +139,8 @@ def _clause_prefix(norm: str, spans: list[tuple[int, int]], sent: int, pos: int)
         prefix.rfind(" but "),
         prefix.rfind(" et "),
         prefix.rfind(" and "),
+        prefix.rfind(" - "),
+        prefix.rfind(";"),
     )
     if cut >= 0:
         prefix = prefix[cut + 1 :]
@@ -147,6 +167,8 @@ def find_cues(norm: str, spans: list[tuple[int, int]]) -> CueSet:
             sent = sentence_index(spans, m.start())
             if "n" in flags and _NEGATION.search(_clause_prefix(norm, spans, sent, m.start())):
                 continue
+            if "f" in flags and _NOT_YET.search(m.group(0)):
+                continue  # "le règlement n'a pas encore été effectué": no claim of payment
             if "f" in flags and (
                 _FUTURE_BEFORE.search(norm[max(0, m.start() - 22) : m.start()])
                 or _FUTURE_INSIDE.search(m.group(0))
@@ -156,10 +178,30 @@ def find_cues(norm: str, spans: list[tuple[int, int]]) -> CueSet:
                 norm[max(0, m.start() - 40) : min(len(norm), m.end() + 40)]
             ):
                 continue  # "la faillite d'un client": the debtor's customer, not the debtor
+            if "b" in flags and _about_details(norm, spans, sent, m.start()):
+                continue  # "l'IBAN indiqué est incomplet": a request for details, no dispute
+            if intent is Intent.LEGAL and _AVOID.search(
+                norm[max(spans[sent][0] if spans else 0, m.start() - 45) : m.start()]
+            ):
+                continue  # "je ne veux pas en arriver au tribunal": avoiding it, no threat
+            if "s" in flags and _STAFF.search(
+                norm[max(spans[sent][0] if spans else 0, m.start() - 40) : m.start()]
+            ):
+                continue  # "le comptable est malade": a member of staff, not the debtor
             if "v" in flags and _AUXILIARY_BEFORE.search(norm[max(0, m.start() - 22) : m.start()]):
                 continue  # "nous avons vire" is a past payment, not "nous virons"
             out.cues.append(Cue(intent, m.start(), m.end(), flags, sent))
     return out
+
+
+def _about_details(norm: str, spans: list[tuple[int, int]], sent: int, pos: int) -> bool:
+    """Tell whether the clause before `pos` (or the sentence it refers back to) is about details."""
+    start = spans[sent][0] if spans else 0
+    if _DETAILS.search(norm, start, pos):
+        return True
+    if sent and spans and _BACK_REFERENCE.match(norm, start, pos):
+        return bool(_DETAILS.search(norm, spans[sent - 1][0], spans[sent - 1][1]))
+    return False
 
 
 def question_pay_sentences(norm: str, spans: list[tuple[int, int]]) -> list[int]:
@@ -178,6 +220,11 @@ def question_pay_sentences(norm: str, spans: list[tuple[int, int]]) -> list[int]
 def is_instalment_cue(norm: str, cue: Cue) -> bool:
     """Tell whether a plan cue speaks of instalments (rather than just more time)."""
     return bool(_INSTALMENT_WORDS.search(norm[cue.start : cue.end]))
+
+
+def has_pay_verb(norm: str, start: int, end: int) -> bool:
+    """Tell whether norm[start:end] speaks of paying."""
+    return bool(_PAY_VERB.search(norm, start, end))
 
 
 def is_illness_cue(norm: str, cue: Cue) -> bool:

@@ -40,7 +40,29 @@ _MONEY_WORD = re.compile(
     r"cheque|check|montant|somme|solde|facture|invoice|balance|amount|funds|money|argent|"
     r"quid|euros?|dollars?|pounds?|settle|remit)\w*"
 )
+_BOUNCED = re.compile(
+    r"\b(?:rejet\w*|refusee? par (?:la|notre|votre) banque|retournee? (?:par|impaye)\w*|"
+    r"revenue? impaye\w*|bounced|rejected|(?:was|been|got) returned|reversed|failed|declined|echoue\w*)"
+)
+_METHOD = re.compile(
+    r"\bpa(?:yer|y) (?:par|by|with|via) (?:cheque|check|carte|cb|card|credit card|virement|"
+    r"prelevement|bank transfer|paypal|especes|cash)\b"
+)
+_ON_RECEIPT = re.compile(
+    r"\b(?:des|a) reception de (?:votre|vos|la|le|les)\b|\b(?:once|when|as soon as|after) you(?:'ve)? "
+    r"(?:send|sent|provide|provided|confirm|confirmed|share|shared)\b|\bsi vous (?:m'|nous )?"
+    r"(?:envoyez|transmettez|communiquez|confirmez)\b|\bdes que (?:vous )?(?:nous |m')?(?:aurez|aurons)"
+)
 _TOTAL = re.compile(r"\s*(?:au total|en tout|in total|total)\b")
+
+
+def _right_after(norm: str, claims: list[ix.Cue], cue: ix.Cue) -> bool:
+    """Tell whether `cue` closely follows a claim of payment in the same clause."""
+    return any(
+        0 <= cue.start - c.end < 25
+        and not re.search(r"[,;.]|\b(?:et|and|mais|but)\b", norm[c.end : cue.start])
+        for c in claims
+    )
 
 
 class RulesEngine:
@@ -126,6 +148,10 @@ class _Reading:
         promises: list[tuple[ix.Cue, DateHit | None]] = []
         for cue in cs.of(Intent.PROMISE_TO_PAY):
             if ix.is_question(self.norm, self.spans, cue.sentence, cue.start):
+                s, e = self.spans[cue.sentence]
+                if _METHOD.search(self.norm, s, e):  # "puis-je payer par chèque ?": a question
+                    found.add(Intent.REQUEST_INFO)
+                    continue
                 found.add(Intent.PAYMENT_PLAN_REQUEST)
                 self.evidence.append(self.spans[cue.sentence])
                 continue
@@ -151,7 +177,16 @@ class _Reading:
                 self.evidence.append(self.spans[i])
 
         plan_cues = cs.of(Intent.PAYMENT_PLAN_REQUEST)
-        instalment_words = any(ix.is_instalment_cue(self.norm, c) for c in plan_cues)
+        instalment_words = any(  # "perd de l'argent tous les mois" speaks of no payment
+            ix.is_instalment_cue(self.norm, c)
+            and (
+                self._in(self.amounts, {c.sentence})
+                or ix.has_pay_verb(self.norm, *self.spans[c.sentence])
+                if self.spans
+                else True
+            )
+            for c in plan_cues
+        )
         dated = [(c, h) for c, h in promises if h is not None]
         if any("p" not in c.flags for c, _ in dated):
             dated = [(c, h) for c, h in dated if "p" not in c.flags]
@@ -160,20 +195,40 @@ class _Reading:
         )
 
         firm = [(c, h) for c, h in dated if "h" not in c.flags and h.confidence >= FAIR]
-        if firm or len(instalments) >= 2 or instalment_words:
+        priced = [i for i in instalments if i.amount is not None]
+        if firm or len(priced) >= 2 or instalment_words:
             cs.drop(Intent.HARDSHIP)  # a firm date or a plan: not hardship (DOMAIN §4)
         if promises and len([i for i in instalments if i.amount is not None]) >= 3:
             promises = []  # a schedule of three parts or more is a plan proposal
             found.add(Intent.PAYMENT_PLAN_REQUEST)
+        for cue in cs.of(Intent.CLAIMS_PAID):  # "le virement a été effectué mais rejeté"
+            s, e = self.spans[cue.sentence] if self.spans else (0, len(self.norm))
+            if _BOUNCED.search(self.norm, cue.end, e):
+                cs.cues.remove(cue)
         if cs.has(Intent.CLAIMS_PAID):
             cs.drop(Intent.DISPUTE, "w")
+            # "la facture a été payée en deux fois : …": how it was paid, not a plan
+            claims = cs.of(Intent.CLAIMS_PAID)
+            cs.cues = [
+                c
+                for c in cs.cues
+                if not (
+                    c.intent is Intent.PAYMENT_PLAN_REQUEST and _right_after(self.norm, claims, c)
+                )
+            ]
             # "the transfer left on the 20th, it should reach you today": arrival, not a promise
             promises = [(c, h) for c, h in promises if "k" not in c.flags]
             dated = [(c, h) for c, h in dated if "k" not in c.flags]
         if promises and not dated:
             if cs.has(Intent.REQUEST_INFO) or plan_cues:
                 promises = []
-        if promises and cs.has(Intent.REQUEST_INFO) and all("h" in c.flags for c, _ in promises):
+        if promises and cs.has(Intent.REQUEST_INFO) and self._on_receipt(promises):
+            promises = []  # "once you send the bank details we'll pay": the request comes first
+        if (
+            promises
+            and cs.has(Intent.REQUEST_INFO)
+            and all("h" in c.flags or h is None or h.confidence < FAIR for c, h in promises)
+        ):
             promises = []  # "send your sort code, we want to pay today": the request comes first
         if promises and any("o" in c.flags for c in plan_cues):
             promises = []  # "500 € now and 500 € next month, if that works?": an offer
@@ -231,7 +286,11 @@ class _Reading:
         if not (auto or (absence and back)):
             return None
         human = {Intent.INSOLVENCY} if auto else set(PRECEDENCE[:7]) - {Intent.HARDSHIP}
-        others = {c.intent for c in cs.cues if c.intent in human}
+        others = {  # "I'll deal with this when I'm back": a weak promise cue is no content
+            c.intent
+            for c in cs.cues
+            if c.intent in human and not (c.intent is Intent.PROMISE_TO_PAY and "p" in c.flags)
+        }
         others |= {
             c.intent
             for c in cs.of(Intent.HARDSHIP)
@@ -350,6 +409,8 @@ class _Reading:
                 j += 1
         claims = self.cues.of(Intent.CLAIMS_PAID)
         dates = [d for d in self._in(self.dates, extended) if not self._after_claim(d, claims)]
+        seen: set[date] = set()  # "Monday 21st" read twice is one day
+        dates = [d for d in dates if not (d.date in seen or seen.add(d.date))]
         if len(dates) < 2:
             return []
         amounts = self._in(self.amounts, extended)
@@ -379,6 +440,13 @@ class _Reading:
                 )
             )
         return out
+
+    def _on_receipt(self, promises: list[tuple[ix.Cue, DateHit | None]]) -> bool:
+        for cue, _ in promises:
+            s, e = self.spans[cue.sentence] if self.spans else (0, len(self.norm))
+            if _ON_RECEIPT.search(self.norm, s, e):
+                return True
+        return False
 
     def _speaks_of_money(self, sents: set[int]) -> bool:
         if self._in(self.amounts, sents):

@@ -144,7 +144,7 @@ _DISTRACTORS = re.compile(
     + _NOT_MONEY
     + r")*"
     r"|\b[a-z]{1,5}-?\d{2,}(?:[-/]\d+)+\b|\b(?:inv|fa|f|fac|fct)-?\d{3,}\b"  # F-2026-0042
-    r"|\b\d{1,2}[h:]\d{2}\b|\b\d{1,2} ?h(?![a-z])|\b\d{1,2}(?::\d{2})? ?(?:am|pm)\b"  # times
+    r"|\b\d{1,2}[h:]\d{2}\b|(?<!sous )(?<!dans )(?<!d'ici )(?<!within )(?<!in )\b\d{1,2} ?h(?![a-z])|\b\d{1,2}(?::\d{2})? ?(?:am|pm)\b"  # times
     r"|\b\d{5}(?= [a-z][a-z-]+)(?! (?:euros?|eur|dollars?|livres|pounds|usd|gbp|chf)\b)"  # zip
     r"|\b\d{1,3}(?:[.,]\d+)? ?%"  # percentages
     r"|\b(?:19|20)\d{2}-\d{2}-\d{2}t\S*",
