@@ -3,11 +3,17 @@
 Usage (from the repository root):
 
     .venv/bin/python bench/replies_eval.py [--corpus tests/fixtures/replies] [--errors]
+    .venv/bin/python bench/replies_eval.py --engine llm --model echo|hostile [--limit N]
 
 Prints intent accuracy and macro-F1, needs_human recall and precision, promise date and
 amount exact-match (over replies labelled as promises), the per-intent confusion matrix and
 replies per second (analysis only, .eml parsing excluded, one core). `evaluate()` returns the
 same figures for `tests/unit/test_reply_corpus.py`.
+
+`--engine llm` runs the real LLM engine (LangChain ChatOpenAI, checks, fallback, call log in a
+temporary SQLite file) against a scripted OpenAI-compatible endpoint on loopback
+(`bench/scripted_models.py`): `echo` answers with a competent reading, `hostile` with a
+confident wrong one. It measures the plumbing and the safety net, not a model's accuracy.
 """
 
 from __future__ import annotations
@@ -69,13 +75,18 @@ def _same_amount(expected: object, got: Decimal | None) -> bool:
     return Decimal(str(expected)) == got
 
 
-def evaluate(corpus: Path = DEFAULT_CORPUS, repeat: int = 1) -> Report:
-    """Run the rules engine over the corpus and compute every figure."""
-    items = _load(corpus)
+def evaluate(
+    corpus: Path = DEFAULT_CORPUS, repeat: int = 1, engine: object = None, limit: int | None = None
+) -> Report:
+    """Run a reply engine (the rules by default) over the corpus and compute every figure."""
+    items = _load(corpus)[:limit]
     start = time.perf_counter()
     results: list[ReplyAnalysis] = []
     for _ in range(repeat):
-        results = [analyse_reply(text, rec, auto_submitted=auto) for _, text, rec, auto in items]
+        results = [
+            analyse_reply(text, rec, engine=engine, auto_submitted=auto)  # type: ignore[arg-type]
+            for _, text, rec, auto in items
+        ]
     elapsed = time.perf_counter() - start
     rep = Report(n=len(items), replies_per_second=len(items) * repeat / elapsed if elapsed else 0)
     names = [i.value for i in Intent]
@@ -156,8 +167,53 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--errors", action="store_true", help="list every misread reply")
     parser.add_argument("--repeat", type=int, default=5, help="passes for the speed figure")
+    parser.add_argument("--engine", choices=["rules", "llm"], default="rules")
+    parser.add_argument("--model", choices=["echo", "hostile"], default="echo")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N replies")
     args = parser.parse_args()
-    _print(evaluate(args.corpus, repeat=args.repeat), args.errors)
+    if args.engine == "rules":
+        _print(evaluate(args.corpus, repeat=args.repeat, limit=args.limit), args.errors)
+        return
+    _evaluate_llm(args)
+
+
+def _evaluate_llm(args: argparse.Namespace) -> None:
+    import tempfile
+
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from assistant.config import Settings
+    from assistant.db.engine import create_schema, make_engine
+    from assistant.db.llm_models import LLMCall
+    from assistant.llm import LLMClient, PromptLibrary
+    from assistant.replies.llm_engine import LLMReplyEngine
+    from bench.scripted_models import MODELS
+    from tests.integration.llm_server import scripted_server
+
+    with tempfile.TemporaryDirectory() as tmp, scripted_server(MODELS[args.model]) as server:
+        url = f"sqlite:///{tmp}/llm.db"
+        db = make_engine(url)
+        create_schema(db)
+        settings = Settings(  # type: ignore[call-arg]
+            database_url=url,
+            OPENAI_BASE_URL=server.base_url,
+            llm_model=f"scripted-{args.model}",
+            llm_daily_token_budget=0,
+            _env_file=None,
+        )
+        client = LLMClient(settings, db, backoff_base=0.01)
+        engine = LLMReplyEngine(client, PromptLibrary(ROOT / "prompts"), creditor="bench")
+        rep = evaluate(args.corpus, repeat=1, engine=engine, limit=args.limit)
+        with Session(db) as session:
+            calls = session.exec(select(func.count()).select_from(LLMCall)).one()
+            fallbacks = session.exec(
+                select(func.count()).select_from(LLMCall).where(LLMCall.fallback_used == True)  # noqa: E712
+            ).one()
+        db.dispose()
+    print(f"engine: llm against the scripted '{args.model}' endpoint on loopback")
+    print(f"model calls logged   {calls}, readings rejected by the checks (rules used) {fallbacks}")
+    _print(rep, args.errors)
 
 
 if __name__ == "__main__":

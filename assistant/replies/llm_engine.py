@@ -207,12 +207,26 @@ def merge_readings(
         # A model may refine a reading but never downgrade a sensitive one the rules found
         # (a missed insolvency or dispute is the costliest error): the rules reading stands.
         return rules.model_copy(update={"needs_human": True})
+    if (
+        intent is Intent.OTHER
+        and rules.intent is not Intent.OTHER
+        and rules.confidence >= CONFIDENCE_THRESHOLD
+    ):
+        # "other" cites no cue: it cannot erase a promise, a plan or a claim the rules read
+        # from the debtor's own words (that would send a reminder to someone who is paying).
+        return rules
     currency = case.currency or (rules.promise.currency if rules.promise else None)
     promise = None
     if reading.promise is not None:
         amount, cur, when = _money(reading.promise, currency)
         if amount is not None or when is not None:
             promise = PromiseReading(amount=amount, currency=cur, date=when)
+    if (
+        intent is Intent.PROMISE_TO_PAY
+        and rules.intent is Intent.PROMISE_TO_PAY
+        and (promise is None or promise.date is None)
+    ):
+        promise = rules.promise  # the model saw the promise but not its terms: the rules did
     instalments = [
         Instalment(amount=a, currency=c, date=d)
         for a, c, d in (_money(m, currency) for m in reading.instalments)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 from . import intents as ix
 from .amounts import AmountHit, find_amounts
@@ -409,8 +410,10 @@ class _Reading:
                 j += 1
         claims = self.cues.of(Intent.CLAIMS_PAID)
         dates = [d for d in self._in(self.dates, extended) if not self._after_claim(d, claims)]
-        seen: set[date] = set()  # "Monday 21st" read twice is one day
-        dates = [d for d in dates if not (d.date in seen or seen.add(d.date))]
+        unique: dict[date, Any] = {}  # "Monday 21st" read twice is one day
+        for d in dates:
+            unique.setdefault(d.date, d)
+        dates = list(unique.values())
         if len(dates) < 2:
             return []
         amounts = self._in(self.amounts, extended)
