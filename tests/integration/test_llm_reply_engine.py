@@ -191,3 +191,13 @@ async def test_async_analysis_of_many_replies(server, llm_engine):
     )
     assert [r.engine for r in results] == ["llm", "llm", "llm"]
     assert server.calls == 1 or server.calls == 3  # identical requests may be served from the log
+
+
+def test_a_hostile_other_cannot_erase_a_promise(server, llm_engine, engine):
+    hostile = reading(
+        intent="other", needs_human=False, promise=None, confidence=0.99, evidence=["Bonjour"]
+    )
+    server.enqueue(Reply(data=hostile))
+    result = analyse_reply(PROMISE, RECEIVED, CASE, engine=llm_engine)
+    assert result.intent is Intent.PROMISE_TO_PAY
+    assert result.promise is not None and result.promise.date == date(2026, 12, 15)
