@@ -50,6 +50,7 @@ class DebtorFacts:
     language: str | None = None
     key_account: bool = False
     emails: tuple[str, ...] = ()
+    address: str | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class Debtor(SQLModel, table=True):
     kind: str = "company"  # company | consumer
     language: str | None = None  # fr | en; None: the policy's language
     key_account: bool = False
+    address: str | None = None  # postal address, for the registered formal notice
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -17,7 +17,7 @@ from assistant.importing.values import cell_text, fold
 
 # fmt: off
 INVOICE_FIELDS = (
-    "debtor_ref", "debtor_name", "debtor_email", "debtor_siren", "debtor_type",
+    "debtor_ref", "debtor_name", "debtor_email", "debtor_siren", "debtor_address", "debtor_type",
     "debtor_language", "key_account", "invoice_number", "issue_date", "due_date", "amount",
     "outstanding", "currency", "paid_date",
 )
@@ -48,6 +48,11 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "email", "e mail", "mail", "courriel", "adresse email", "adresse e mail",
         "adresse mail", "email relance", "e mail relance", "email contact", "contact email",
         "email address", "emails", "billing email", "email facturation",
+    ),
+    "debtor_address": (
+        "adresse", "adresse client", "adresse postale", "adresse de facturation",
+        "adresse facturation", "address", "postal address", "billing address",
+        "customer address", "debtor address",
     ),
     "debtor_siren": ("siren", "n siren", "numero siren", "siret", "n siret", "company number"),
     "debtor_type": (

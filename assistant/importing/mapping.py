@@ -33,6 +33,7 @@ class ColumnNames(BaseModel):
     debtor_name: str | None = None
     debtor_email: str | None = None
     debtor_siren: str | None = None
+    debtor_address: str | None = None
     debtor_type: str | None = None
     debtor_language: str | None = None
     key_account: str | None = None

@@ -38,6 +38,7 @@ class DebtorState:
     language: str | None = None
     key_account: bool = False
     emails: frozenset[str] = frozenset()
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def plan_debtors(
         fields: dict[str, Any] = {}
         if row.siren and row.siren != cur.siren:
             fields["siren"] = row.siren
+        if row.address and row.address != cur.address:
+            fields["address"] = row.address
         if row.kind and row.kind != cur.kind:
             fields["kind"] = row.kind
         if row.language and row.language != cur.language:
@@ -132,7 +135,7 @@ def plan_debtors(
         if row.emails and not cur.emails.issuperset(row.emails):
             fields["emails"] = cur.emails | frozenset(row.emails)
         merged[row.debtor_ref] = replace(cur, **fields) if fields else cur
-    names = ("legal_name", "siren", "kind", "language", "key_account")
+    names = ("legal_name", "siren", "kind", "language", "key_account", "address")
     for ref, state in merged.items():
         old = debtors.get(ref)
         if old is None:

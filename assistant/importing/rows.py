@@ -30,6 +30,7 @@ from assistant.importing.values import (
     guess_date_order,
     guess_decimal,
     is_blank,
+    parse_address,
     parse_amount,
     parse_bool,
     parse_currency,
@@ -78,6 +79,7 @@ class InvoiceRow:
     paid_date: date | None = None
     emails: tuple[str, ...] = ()
     siren: str | None = None
+    address: str | None = None
     kind: str | None = None
     language: str | None = None
     key_account: bool | None = None
@@ -287,6 +289,7 @@ def _invoice_row(
     currency = r.get("currency", lambda v: parse_currency(v, default_ccy)) or default_ccy
     emails = r.get("debtor_email", parse_emails) or ()
     siren = r.get("debtor_siren", parse_siren)
+    address = r.get("debtor_address", parse_address)
     kind = r.get("debtor_type", parse_kind) or default_kind
     lang = r.get("debtor_language", parse_language) or default_lang
     key = r.get("key_account", parse_bool)
@@ -321,6 +324,7 @@ def _invoice_row(
         paid_date=paid,
         emails=emails,
         siren=siren,
+        address=address,
         kind=kind,
         language=lang,
         key_account=key,

@@ -63,7 +63,14 @@ def load_debtors(
     ids: dict[str, int] = {}
     rows = conn.execute(
         sa.select(
-            d.id, d.account_ref, d.legal_name, d.siren, d.kind, d.language, d.key_account
+            d.id,
+            d.account_ref,
+            d.legal_name,
+            d.siren,
+            d.kind,
+            d.language,
+            d.key_account,
+            d.address,
         ).where(d.creditor_id == creditor_id)
     )
     for row in rows:
@@ -76,6 +83,7 @@ def load_debtors(
             row.language,
             bool(row.key_account),
             frozenset(emails.get(row.id, ())),
+            row.address,
         )
         ids[row.account_ref] = row.id
     return states, ids
@@ -169,6 +177,7 @@ def apply_plan(
                 "kind": s.kind,
                 "language": s.language,
                 "key_account": s.key_account,
+                "address": s.address,
                 "created_at": now,
             }
             for s in plan.new_debtors
@@ -189,6 +198,7 @@ def apply_plan(
                 "kind": s.kind,
                 "language": s.language,
                 "key_account": s.key_account,
+                "address": s.address,
             }
             for s in plan.debtor_updates
         ],

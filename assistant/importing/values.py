@@ -264,6 +264,13 @@ def parse_emails(value: Cell) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=8192)
+def parse_address(value: Cell) -> str | None:
+    """Return a postal address with its lines kept and blanks squeezed (None when empty)."""
+    text = cell_text(value)
+    lines = [" ".join(part.split()) for part in text.replace("\r", "\n").split("\n")]
+    return "\n".join(line for line in lines if line) or None
+
+
 def parse_siren(value: Cell) -> str | None:
     """Parse a SIREN (9 digits) or a SIRET (14 digits, whose first 9 are the SIREN)."""
     digits = re.sub(r"[\s.\-\u00a0]", "", cell_text(value))

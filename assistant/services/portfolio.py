@@ -41,6 +41,7 @@ def debtor_facts(row: Debtor, emails: list[str]) -> DebtorFacts:
         language=row.language,
         key_account=row.key_account,
         emails=tuple(emails),
+        address=row.address,
     )
 
 
