@@ -53,6 +53,18 @@ def policy_files(paths: Iterable[Path]) -> list[Path]:
 
 def load_policies(directory: Path) -> dict[str, Policy]:
     """Load every policy of `directory`, keyed by creditor slug; raise on any error."""
+    if not directory.is_dir():
+        where = directory.resolve()
+        raise PolicyError(
+            [
+                PolicyIssue(
+                    str(directory),
+                    None,
+                    "",
+                    f"no policies folder at {where}: set RELANCE_POLICIES_DIR (see .env.example)",
+                )
+            ]
+        )
     policies: dict[str, Policy] = {}
     issues: list[PolicyIssue] = []
     for f in policy_files([directory]):
