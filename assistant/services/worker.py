@@ -179,9 +179,7 @@ async def _outbox_loop(
             mailbox = mailbox_factory() if mailbox_factory else None
             try:
                 # The worker waits for the window itself: a draft over the contact cap waits too.
-                report = await send_outbox(
-                    app, sender, mailbox, now, limit=batch, hold_timing=True
-                )
+                report = await send_outbox(app, sender, mailbox, now, limit=batch, hold_timing=True)
                 stats.sent += len(report.sent)
                 if report.sent or report.aborted or report.failed or report.unknown:
                     log.info(

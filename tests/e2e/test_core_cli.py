@@ -27,7 +27,11 @@ def relance(monkeypatch, tmp_path, db_url):
 
     def run(*args: str, code: int = 0):
         result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (args, result.output, result.stderr if result.stderr_bytes else "")
+        assert result.exit_code == code, (
+            args,
+            result.output,
+            result.stderr if result.stderr_bytes else "",
+        )
         return result
 
     return run
@@ -38,8 +42,15 @@ def as_json(result):
 
 
 def imported(relance):
-    relance("import", "invoices", str(SAMPLE / "invoices.csv"), "--creditor", "atelier-bois",
-            "--mapping", str(SAMPLE / "mapping.yaml"))
+    relance(
+        "import",
+        "invoices",
+        str(SAMPLE / "invoices.csv"),
+        "--creditor",
+        "atelier-bois",
+        "--mapping",
+        str(SAMPLE / "mapping.yaml"),
+    )
     return as_json(relance("cycle", "--date", DAY, "--creditor", "atelier-bois", "--json"))
 
 
@@ -74,7 +85,11 @@ def test_reject_needs_a_reason_and_records_it(relance):
     relance("drafts", "reject", str(draft["id"]), code=2)  # --reason is required
     relance("drafts", "reject", str(draft["id"]), "--reason", "client called", "--as", "bob")
     after = as_json(relance("drafts", "show", str(draft["id"]), "--json"))
-    assert (after["status"], after["reject_reason"], after["decided_by"]) == ("rejected", "client called", "bob")
+    assert (after["status"], after["reject_reason"], after["decided_by"]) == (
+        "rejected",
+        "client called",
+        "bob",
+    )
 
 
 def test_an_edit_that_changes_an_amount_is_blocked(relance, tmp_path):
@@ -83,14 +98,18 @@ def test_an_edit_that_changes_an_amount_is_blocked(relance, tmp_path):
     shown = as_json(relance("drafts", "show", str(draft["id"]), "--json"))
     total = shown["body_text"].split("Total restant dû : ")[1].split("\n")[0]
     edited = tmp_path / "edit.txt"
-    edited.write_text(f"{shown['subject']}\n" + shown["body_text"].replace(total, "9 999,99 €"), encoding="utf-8")
+    edited.write_text(
+        f"{shown['subject']}\n" + shown["body_text"].replace(total, "9 999,99 €"), encoding="utf-8"
+    )
     relance("drafts", "edit", str(draft["id"]), "--from-file", str(edited), "--date", DAY, code=1)
     after = as_json(relance("drafts", "show", str(draft["id"]), "--json"))
     assert after["blocking"] >= 1 and any(f["code"] == "amount_mismatch" for f in after["findings"])
     relance("drafts", "approve", str(draft["id"]), code=1)
     # A harmless edit is accepted and the draft can be approved again.
-    edited.write_text(f"{shown['subject']}\n" + shown["body_text"].replace("Madame, Monsieur,", "Bonjour,"),
-                      encoding="utf-8")
+    edited.write_text(
+        f"{shown['subject']}\n" + shown["body_text"].replace("Madame, Monsieur,", "Bonjour,"),
+        encoding="utf-8",
+    )
     relance("drafts", "edit", str(draft["id"]), "--from-file", str(edited), "--date", DAY)
     relance("drafts", "approve", "--all-valid", "--as", "carol")
     assert as_json(relance("drafts", "show", str(draft["id"]), "--json"))["status"] == "approved"
@@ -103,7 +122,10 @@ def test_policy_check_names_file_line_and_field(relance, tmp_path):
     result = relance("policy", "check", str(bad), "--json", code=1)
     [entry] = as_json(result)["files"]
     [error] = entry["errors"]
-    assert error["field"] == "minimum_amount" and error["line"] == text[: text.index("minimum_amount")].count("\n") + 1
+    assert (
+        error["field"] == "minimum_amount"
+        and error["line"] == text[: text.index("minimum_amount")].count("\n") + 1
+    )
     relance("policy", "check", str(ROOT / "policies"))
 
 
@@ -135,9 +157,15 @@ def test_an_officer_pauses_and_resumes_a_case(relance):
     relance("cases", "pause", draft["case"], "--reason", "calling the client", "--as", "erin")
     assert as_json(relance("cases", "show", draft["case"], "--json"))["status"] == "paused"
     relance("cycle", "--date", DAY, "--creditor", "atelier-bois")
-    assert not [d for d in as_json(relance("drafts", "list", "--status", "pending", "--json"))
-                if d["case"] == draft["case"]]
+    assert not [
+        d
+        for d in as_json(relance("drafts", "list", "--status", "pending", "--json"))
+        if d["case"] == draft["case"]
+    ]
     relance("cases", "resume", draft["case"], "--note", "no agreement")
     relance("cycle", "--date", DAY, "--creditor", "atelier-bois")
-    assert [d for d in as_json(relance("drafts", "list", "--status", "pending", "--json"))
-            if d["case"] == draft["case"]]
+    assert [
+        d
+        for d in as_json(relance("drafts", "list", "--status", "pending", "--json"))
+        if d["case"] == draft["case"]
+    ]

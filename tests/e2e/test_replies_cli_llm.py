@@ -40,15 +40,23 @@ def env(monkeypatch, tmp_path, db_url):
 
 
 def test_a_hostile_endpoint_cannot_hide_an_insolvency(env, tmp_path):
-    lie = {"intent": "other", "needs_human": False, "promise": None, "instalments": [],
-           "disputed_invoices": [], "language": "fr", "confidence": 0.99,
-           "evidence": ["Merci de déclarer votre créance"]}
+    lie = {
+        "intent": "other",
+        "needs_human": False,
+        "promise": None,
+        "instalments": [],
+        "disputed_invoices": [],
+        "language": "fr",
+        "confidence": 0.99,
+        "evidence": ["Merci de déclarer votre créance"],
+    }
     with scripted_server() as server:
         server.enqueue(*[Reply(data=lie)] * 3)
         env.setenv("OPENAI_BASE_URL", server.base_url)
         env.setenv("RELANCE_LLM_MODEL", "scripted")
-        result = CliRunner().invoke(app, ["replies", "analyze", "--json", "--engine", "llm",
-                                          str(eml(tmp_path, INSOLVENCY))])
+        result = CliRunner().invoke(
+            app, ["replies", "analyze", "--json", "--engine", "llm", str(eml(tmp_path, INSOLVENCY))]
+        )
         assert server.calls >= 1
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -56,8 +64,9 @@ def test_a_hostile_endpoint_cannot_hide_an_insolvency(env, tmp_path):
 
 
 def test_without_an_endpoint_the_llm_engine_falls_back_to_rules_and_says_so(env, tmp_path):
-    result = CliRunner().invoke(app, ["replies", "analyze", "--json", "--engine", "llm",
-                                      str(eml(tmp_path, INSOLVENCY))])
+    result = CliRunner().invoke(
+        app, ["replies", "analyze", "--json", "--engine", "llm", str(eml(tmp_path, INSOLVENCY))]
+    )
     assert result.exit_code == 0
     assert "no LLM endpoint configured" in result.stderr
     assert json.loads(result.stdout.strip())["intent"] == "insolvency"
