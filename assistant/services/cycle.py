@@ -27,6 +27,7 @@ from assistant.db.engine import session_scope
 from assistant.db.models import Case, Draft, Handoff, utcnow
 from assistant.domain import CaseState, ClientHistory, DebtorFacts, Finding
 from assistant.importing.history import load_histories
+from assistant.letters.facts_json import facts_to_dict
 from assistant.letters.rates import RateTable
 from assistant.letters.render import Letter, LetterRenderer
 from assistant.letters.validator import validate_letter
@@ -34,7 +35,6 @@ from assistant.planner import Plan, plan_case
 from assistant.policy.schema import Policy
 from assistant.services.approval import approve_draft
 from assistant.services.audit import event_row, record, record_many
-from assistant.services.drafts_store import facts_to_json
 from assistant.services.portfolio import (
     LIVE_DRAFT_STATUSES,
     Portfolio,
@@ -181,7 +181,7 @@ def _draft_values(
         "engine": engine,
         "engine_note": engine_note,
         "facts": {
-            **facts_to_json(letter.facts),
+            **facts_to_dict(letter.facts),
             "step_index": policy.ladder.index(letter.step) if step else None,
             "language": letter.language,
             "tone": letter.tone,

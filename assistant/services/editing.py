@@ -9,10 +9,10 @@ from sqlmodel import Session
 
 from assistant.db.models import Case, Creditor, Draft
 from assistant.domain import Finding
+from assistant.letters.facts_json import letter_facts_from_dict
 from assistant.letters.validator import validate_text
 from assistant.policy.schema import Policy
 from assistant.services.approval import ApprovalError, ApprovalResult, apply_edit
-from assistant.services.drafts_store import facts_from_json
 from assistant.services.portfolio import debtor_facts, load_portfolio
 from assistant.services.responses import RESPONSE_KINDS, response_findings, response_step
 
@@ -46,7 +46,7 @@ def revalidate(
     findings = validate_text(
         subject,
         text,
-        facts_from_json(draft.facts),
+        letter_facts_from_dict(draft.facts),
         policy=policy,
         debtor=debtor,
         case=state,
