@@ -4,10 +4,11 @@ Usage (from the repository root):
 
     .venv/bin/python bench/reply_text_eval.py [--peers-dir PATH]
 
-The peer suite (149 pairs copied from 9 open-source reply parsers, see its SOURCES.md)
-lives in the steering repository's ``shared/eval/reply-quotes``; its own scorer's
-``load_cases``/``norm``/``similarity`` are imported so the metrics are the same as
-``score_peers.py --candidate assistant.mailparse.reply_text:extract_reply``.
+The peer suite (149 pairs copied from 9 open-source reply parsers, see its SOURCES.md) is
+not part of this repository: give its folder with ``--peers-dir`` or
+``RELANCE_REPLY_QUOTES_DIR``. Its own scorer's ``load_cases``/``norm``/``similarity`` are
+imported so the metrics are the same as its ``score_peers.py --candidate
+assistant.mailparse.reply_text:extract_reply``.
 """
 
 from __future__ import annotations
@@ -26,9 +27,7 @@ from assistant.mailparse.mime import parse_message  # noqa: E402
 from assistant.mailparse.reply_text import extract_reply, split_reply  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "emails"
-DEFAULT_PEERS = Path(
-    os.environ.get("RELANCE_REPLY_QUOTES_DIR", ROOT.parent / "shared" / "eval" / "reply-quotes")
-)
+DEFAULT_PEERS = Path(os.environ.get("RELANCE_REPLY_QUOTES_DIR", "reply-quotes"))
 
 
 def corpus_figures() -> tuple[list[str], dict[str, float]]:
