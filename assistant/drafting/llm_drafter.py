@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from assistant.bootstrap import App
-    from assistant.llm.client import LLMClient, StructuredResult
+    from assistant.llm.port import ChatModelPort
+    from assistant.llm.records import StructuredResult
     from assistant.llm.prompts import PromptLibrary
 
 PROMPT = "draft_letter"
@@ -262,7 +263,7 @@ class LLMDrafter:
 
     def __init__(
         self,
-        client: LLMClient,
+        client: ChatModelPort,
         prompts: PromptLibrary,
         renderer: LetterRenderer,
         *,
@@ -531,7 +532,7 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def build_drafter(app: App, *, client: LLMClient | None = None) -> LLMDrafter:
+def build_drafter(app: App, *, client: ChatModelPort | None = None) -> LLMDrafter:
     """Return the LLM drafter of `app` (raises LLMNotConfigured without an endpoint)."""
     from assistant.letters.rates import RateTable
     from assistant.llm import PromptLibrary, build_llm_client, default_prompts_dir
