@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
     from assistant.bootstrap import App
     from assistant.llm.port import ChatModelPort
-    from assistant.llm.records import StructuredResult
     from assistant.llm.prompts import PromptLibrary
+    from assistant.llm.records import StructuredResult
 
 PROMPT = "draft_letter"
 PURPOSE = "draft_letter"

@@ -15,7 +15,7 @@ import asyncio
 import copy
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -31,15 +31,17 @@ from assistant.llm.records import (
     Message,
     StructuredResult,
     ToolTurn,
+    chat_result,
     request_key,
+    structured_result,
 )
 from assistant.llm.runtime import (
     LangChainRuntime,
     Outcome,
-    content_text,
     describe_error,
     is_transient,
     raw_text,
+    read_tool_answer,
     to_langchain,
     usage,
 )
@@ -254,38 +256,6 @@ class LLMClient:
             "creditor": creditor,
         }
 
-    @staticmethod
-    def _structured_result(
-        schema: type[T], logged: tuple[CallRecord, int | None]
-    ) -> StructuredResult[T]:
-        row, call_id = logged
-        parsed = (
-            schema.model_validate(row.parsed) if row.parsed is not None and not row.error else None
-        )
-        return StructuredResult(
-            parsed=parsed,
-            raw_text=row.output,
-            error=row.error,
-            from_cache=row.cached,
-            call_id=call_id,
-            tokens_in=row.tokens_in,
-            tokens_out=row.tokens_out,
-            latency_ms=row.latency_ms,
-        )
-
-    @staticmethod
-    def _chat_result(logged: tuple[CallRecord, int | None]) -> ChatResult:
-        row, call_id = logged
-        return ChatResult(
-            text=row.output if not row.error else None,
-            error=row.error,
-            from_cache=row.cached,
-            call_id=call_id,
-            tokens_in=row.tokens_in,
-            tokens_out=row.tokens_out,
-            latency_ms=row.latency_ms,
-        )
-
     def _call(
         self, schema: type[BaseModel] | None, messages: Sequence[Message], *, use_cache: bool,
         method: str | None, meta: dict[str, Any],
@@ -330,7 +300,7 @@ class LLMClient:
         """Ask for an answer in `schema`; raise BudgetExceeded, never a model error."""
         meta = _meta(purpose, prompt_name, prompt_hash, case_id, creditor)
         logged = self._call(schema, messages, use_cache=use_cache, method=method, meta=meta)
-        return self._structured_result(schema, logged)
+        return structured_result(schema, *logged)
 
     async def astructured(
         self, purpose: str, prompt_name: str | None, messages: Sequence[Message],
@@ -340,7 +310,7 @@ class LLMClient:
         """Ask for an answer in `schema` without blocking the event loop on the network."""
         meta = _meta(purpose, prompt_name, prompt_hash, case_id, creditor)
         logged = await self._acall(schema, messages, use_cache=use_cache, method=method, meta=meta)
-        return self._structured_result(schema, logged)
+        return structured_result(schema, *logged)
 
     def chat(
         self, purpose: str, prompt_name: str | None, messages: Sequence[Message], *,
@@ -349,9 +319,7 @@ class LLMClient:
     ) -> ChatResult:  # fmt: skip
         """Ask for free text; raise BudgetExceeded, never a model error."""
         meta = _meta(purpose, prompt_name, prompt_hash, case_id, creditor)
-        return self._chat_result(
-            self._call(None, messages, use_cache=use_cache, method=None, meta=meta)
-        )
+        return chat_result(*self._call(None, messages, use_cache=use_cache, method=None, meta=meta))
 
     async def achat(
         self, purpose: str, prompt_name: str | None, messages: Sequence[Message], *,
@@ -360,10 +328,8 @@ class LLMClient:
     ) -> ChatResult:  # fmt: skip
         """Ask for free text without blocking the event loop on the network."""
         meta = _meta(purpose, prompt_name, prompt_hash, case_id, creditor)
-        logged: Awaitable[tuple[CallRecord, int | None]] = self._acall(
-            None, messages, use_cache=use_cache, method=None, meta=meta
-        )
-        return self._chat_result(await logged)
+        logged = await self._acall(None, messages, use_cache=use_cache, method=None, meta=meta)
+        return chat_result(*logged)
 
     def call_with_tools(
         self,
@@ -394,15 +360,7 @@ class LLMClient:
         model = self.chat_model().bind_tools(tools)
         started = self._clock()
         outcome = self.runtime.run_sync(model, list(messages))
-        answer = outcome.message
-        content = content_text(answer)
-        calls = [
-            {"id": c.get("id") or f"call_{i}", "name": c["name"], "args": c.get("args") or {}}
-            for i, c in enumerate(getattr(answer, "tool_calls", None) or [])
-        ]
-        bad = getattr(answer, "invalid_tool_calls", None) or []
-        tokens_in, tokens_out = usage(answer)
-        error = outcome.error or (f"invalid tool call(s): {bad}" if bad and not calls else None)
+        content, calls, error, (tokens_in, tokens_out) = read_tool_answer(outcome)
         output = (
             json.dumps({"content": content, "tool_calls": calls}, ensure_ascii=False)
             if calls

@@ -153,3 +153,35 @@ def request_key(
         default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def structured_result(
+    schema: type[T], record: CallRecord, call_id: int | None
+) -> StructuredResult[T]:
+    """Return what a structured call gives its caller, from its record."""
+    parsed = None
+    if record.parsed is not None and not record.error:
+        parsed = schema.model_validate(record.parsed)
+    return StructuredResult(
+        parsed=parsed,
+        raw_text=record.output,
+        error=record.error,
+        from_cache=record.cached,
+        call_id=call_id,
+        tokens_in=record.tokens_in,
+        tokens_out=record.tokens_out,
+        latency_ms=record.latency_ms,
+    )
+
+
+def chat_result(record: CallRecord, call_id: int | None) -> ChatResult:
+    """Return what a free-text call gives its caller, from its record."""
+    return ChatResult(
+        text=record.output if not record.error else None,
+        error=record.error,
+        from_cache=record.cached,
+        call_id=call_id,
+        tokens_in=record.tokens_in,
+        tokens_out=record.tokens_out,
+        latency_ms=record.latency_ms,
+    )

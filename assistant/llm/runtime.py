@@ -94,6 +94,20 @@ def raw_text(message: Any) -> str | None:
     return None
 
 
+def read_tool_answer(
+    outcome: Outcome,
+) -> tuple[str, list[dict[str, Any]], str | None, tuple[int, int]]:
+    """Return the text, tool calls, error and tokens of a tool-calling answer."""
+    answer = outcome.message
+    calls = [
+        {"id": c.get("id") or f"call_{i}", "name": c["name"], "args": c.get("args") or {}}
+        for i, c in enumerate(getattr(answer, "tool_calls", None) or [])
+    ]
+    bad = getattr(answer, "invalid_tool_calls", None) or []
+    error = outcome.error or (f"invalid tool call(s): {bad}" if bad and not calls else None)
+    return content_text(answer), calls, error, usage(answer)
+
+
 @dataclass
 class Outcome:
     """What one attempt loop produced (before it is logged)."""

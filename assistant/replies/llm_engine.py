@@ -40,8 +40,8 @@ from .text import mask_distractors, normalise, sentence_spans
 if TYPE_CHECKING:
     from assistant.bootstrap import App
     from assistant.llm.port import ChatModelPort
-    from assistant.llm.records import CallLog, StructuredResult
     from assistant.llm.prompts import PromptLibrary
+    from assistant.llm.records import CallLog, StructuredResult
 
 PROMPT = "reply_analysis"
 PURPOSE = "reply_analysis"
