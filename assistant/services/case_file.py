@@ -11,13 +11,14 @@ validator and drafter take. Nothing here writes or decides.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
-from assistant.db.models import Case, Creditor
+from assistant.db.mail_models import InboundMessage
+from assistant.db.models import Case, Creditor, Draft
 from assistant.domain import CaseState, ClientHistory, DebtorFacts, InvoiceLine
-from assistant.drafting.llm_drafter import ThreadMessage, load_thread
+from assistant.drafting.llm_drafter import ThreadMessage
 from assistant.importing.history import load_histories
 from assistant.policy.schema import Policy
 from assistant.services.portfolio import (
@@ -84,6 +85,39 @@ def case_file_from(
         live_drafts=tuple(pf.live_draft_ids.get(cid, ())),
         thread=thread,
     )
+
+
+def load_thread(session: Session, case_id: int, *, limit: int = 4) -> list[ThreadMessage]:
+    """Return the last messages of a case, oldest first: debtor replies and our sent letters.
+
+    Debtor text is kept (trimmed) for the prompt, where it is fenced as data; our own letters
+    are summarised by step, so the model does not copy old figures.
+    """
+    items: list[tuple[datetime, ThreadMessage]] = []
+    sent = select(Draft).where(Draft.case_id == case_id, Draft.status == "sent")
+    for draft in session.exec(sent.order_by(col(Draft.id).desc()).limit(limit)):
+        at = draft.sent_at or draft.created_at
+        items.append((at, ThreadMessage("us", f"(our letter: step {draft.step})", at.date())))
+    replies = (
+        select(InboundMessage)
+        .where(
+            InboundMessage.case_id == case_id,
+            col(InboundMessage.is_auto_reply).is_(False),
+            col(InboundMessage.is_bounce).is_(False),
+        )
+        .order_by(col(InboundMessage.received_at).desc())
+        .limit(limit)
+    )
+    for msg in session.exec(replies):
+        text = (msg.reply_text or msg.text or "").strip()[:1500]
+        if text:
+            items.append((msg.received_at, ThreadMessage("debtor", text, msg.received_at.date())))
+    items.sort(key=lambda item: _aware(item[0]))
+    return [m for _, m in items[-limit:]]
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def find_case(session: Session, ref: str) -> tuple[Case, str] | None:
