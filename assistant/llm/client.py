@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import Engine
 
 from assistant.config import Settings
 from assistant.llm.records import (
@@ -62,17 +63,17 @@ __all__ = [
 ]
 
 
-def _as_log(log: Any) -> CallLog:
-    """Accept a CallLog, or an Engine for standalone use (one short session per write)."""
+def _as_log(log: CallLog | Engine | None) -> CallLog:
+    """Accept a CallLog, or an Engine for standalone use (one short transaction per write)."""
     if log is None:
         from assistant.llm.fake import MemoryCallLog
 
         return MemoryCallLog()
-    if hasattr(log, "write"):
-        return log  # type: ignore[no-any-return]
-    from assistant.services.llm_calls import EngineCallLog
+    if isinstance(log, Engine):
+        from assistant.services.llm_calls import EngineCallLog
 
-    return EngineCallLog(log)
+        return EngineCallLog(log)
+    return log
 
 
 class LLMClient:
@@ -81,7 +82,7 @@ class LLMClient:
     def __init__(
         self,
         settings: Settings,
-        log: CallLog | Any = None,
+        log: CallLog | Engine | None = None,
         *,
         http_client: Any = None,
         http_async_client: Any = None,
