@@ -6,9 +6,12 @@ the secret values of the settings wherever they appear in a text.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, unquote
 
 from pydantic import SecretStr
@@ -53,3 +56,22 @@ class Redactor:
         for secret in self.secrets:
             out = out.replace(secret, MASK)
         return out
+
+
+@contextmanager
+def redacted_logs(redactor: Redactor) -> Iterator[None]:
+    """Mask secrets in every log record made while inside (messages and tracebacks)."""
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.msg, record.args = redactor(record.getMessage()), None
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = redactor(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(previous)

@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from assistant.cli.common import console, err_console, get_app, print_json
 from assistant.config import Settings
 from assistant.db.migrations import SchemaError, current, head, history, upgrade
-from assistant.redact import redact_url
+from assistant.redact import Redactor, redact_url, redacted_logs
 
 app = typer.Typer(help="Database schema: upgrade it, show its revision.", no_args_is_help=True)
 
@@ -24,9 +24,10 @@ class GuardedGroup(TyperGroup):
     """The root command group: schema and connection errors end in one redacted line."""
 
     def invoke(self, ctx: Any) -> Any:
-        """Run the command; print database errors without a traceback or a secret."""
+        """Run the command with redacted logs; print database errors in one redacted line."""
         try:
-            return super().invoke(ctx)
+            with redacted_logs(_redactor()):
+                return super().invoke(ctx)
         except SchemaError as exc:
             _fail(str(exc))
         except (OperationalError, InterfaceError) as exc:
@@ -34,13 +35,17 @@ class GuardedGroup(TyperGroup):
             _fail(f"database error: {first}")
 
 
+def _redactor() -> Redactor:
+    """Return the redactor of the environment's settings (URL passwords only if invalid)."""
+    try:
+        return Settings().redactor()
+    except Exception:  # noqa: BLE001 - settings that do not load: their command says why
+        return Redactor()
+
+
 def _fail(message: str) -> None:
     """Print `message` without secrets and exit 1."""
-    try:
-        redactor = Settings().redactor()
-    except Exception:  # noqa: BLE001 - settings that do not even load: mask URLs only
-        redactor = None
-    text = redactor(message) if redactor else redact_url(message)
+    text = _redactor()(message)
     err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False)
     raise typer.Exit(1)
 

@@ -38,4 +38,6 @@ __all__ = [
 
 def build_llm_client(app: App, **kwargs: Any) -> LLMClient:
     """Build the LLM client of `app` (raises LLMNotConfigured without an endpoint)."""
+    if not app.settings.llm_configured:  # before `app.engine`, which opens the database
+        raise LLMNotConfigured()
     return LLMClient(app.settings, app.engine, **kwargs)
