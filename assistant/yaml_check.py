@@ -96,7 +96,7 @@ def field_name(loc: tuple[Any, ...]) -> str:
 class YamlTooLarge(yaml.YAMLError):
     """A document that would expand beyond the caps; located at the offending node."""
 
-    def __init__(self, problem: str, mark: yaml.Mark):
+    def __init__(self, problem: str, mark: Any):
         super().__init__(problem)
         self.problem = problem
         self.problem_mark = mark
@@ -113,7 +113,7 @@ def check_expansion(text: str) -> None:
     total = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
-            total += sizes.get(event.anchor, 1)
+            total += sizes.get(event.anchor or "", 1)
         elif isinstance(event, yaml.ScalarEvent):
             total += 1
             if event.anchor:

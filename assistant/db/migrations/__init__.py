@@ -151,6 +151,8 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
 def _adopt_previous_release(conn: Connection) -> None:
     """Stamp 0001 on a database created by Relance 0.1.0; refuse one that only looks like it."""
     found = _columns(conn)
+    if not found:
+        return  # a new database: revision 0001 creates everything
     expected = _previous_release_columns()
     if not set(expected) & set(found):
         return  # empty: revision 0001 creates everything
