@@ -65,7 +65,10 @@ def redacted_logs(redactor: Redactor) -> Iterator[None]:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        record.msg, record.args = redactor(record.getMessage()), None
+        try:
+            record.msg, record.args = redactor(record.getMessage()), None
+        except Exception:  # noqa: BLE001 - bad format arguments: the handler reports them
+            record.msg = redactor(record.msg)
         if record.exc_info and record.exc_info[0] is not None:
             record.exc_text = redactor(logging.Formatter().formatException(record.exc_info))
         return record
