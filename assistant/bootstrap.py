@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 
 from assistant.config import Settings
-from assistant.db.engine import create_schema, make_engine, session_scope
+from assistant.db.engine import make_engine, session_scope
+from assistant.db.migrations import prepare
 from assistant.policy import Policy, load_policies
 
 if TYPE_CHECKING:
@@ -54,13 +55,25 @@ class App:
     actor_override: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
     llm_override: ChatModelPort | None = field(default=None, repr=False)  # e.g. a fake, in tests
+    _schema_ready: bool = field(default=False, repr=False)
 
     @property
     def engine(self) -> Engine:
-        """Return the database engine, creating the schema on first use."""
+        """Return the database engine, bringing the schema up to date on first use.
+
+        SQLite and empty databases are migrated on the spot; a PostgreSQL database that is
+        behind raises SchemaError (`relance db upgrade`). See docs/migrations.md.
+        """
+        if not self._schema_ready:
+            prepare(self.bare_engine)
+            self._schema_ready = True
+        return self.bare_engine
+
+    @property
+    def bare_engine(self) -> Engine:
+        """Return the database engine as it is, without checking its schema (migrations)."""
         if self._engine is None:
             self._engine = make_engine(self.settings.database_url)
-            create_schema(self._engine)
         return self._engine
 
     @cached_property

@@ -7,10 +7,12 @@ Every setting is mirrored in `.env.example`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.redact import Redactor, redact_url, url_password
 
 DEFAULT_DATABASE_URL = "sqlite:///relance.db"
 
@@ -61,3 +63,20 @@ class Settings(BaseSettings):
     def llm_configured(self) -> bool:
         """Tell whether an OpenAI-compatible endpoint is configured."""
         return self.openai_api_key is not None or self.openai_base_url is not None
+
+    def redactor(self) -> Redactor:
+        """Return the helper that masks every secret of these settings in a text."""
+        return Redactor.of(
+            [
+                url_password(self.database_url),
+                url_password(self.openai_base_url),
+                self.smtp_password,
+                self.imap_password,
+                self.openai_api_key,
+            ]
+        )
+
+    def __repr_args__(self) -> Any:
+        """Show settings without the passwords of their URLs (SecretStr hide themselves)."""
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if isinstance(value, str) else value

@@ -1,6 +1,9 @@
 """Validate a YAML document against a pydantic model, locating every error by line and field.
 
 Shared by the policy and import-mapping loaders so both report mistakes the same way.
+Hostile input is refused before any document is built: a size cap, a nesting cap, and a cap
+on the nodes the document would expand to through its aliases (a "billion laughs" bomb is a
+few hundred bytes that expand to billions of nodes).
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_CHARS = 1_000_000  # a policy or a mapping is a few kilobytes
+MAX_DEPTH = 50  # nesting of mappings and lists
+MAX_NODES = 20_000  # nodes of the document once its aliases are expanded
 
 
 @dataclass(frozen=True)
@@ -86,14 +93,65 @@ def field_name(loc: tuple[Any, ...]) -> str:
     return out
 
 
+class YamlTooLarge(yaml.YAMLError):
+    """A document that would expand beyond the caps; located at the offending node."""
+
+    def __init__(self, problem: str, mark: Any):
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
+
+def check_expansion(text: str) -> None:
+    """Raise YamlTooLarge when `text` nests too deep or its aliases expand too far.
+
+    Reads the parser's event stream once, in constant memory per event: the size of every
+    anchored node is counted as it ends, and each alias adds the size of its anchor.
+    """
+    sizes: dict[str, int] = {}
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, nodes counted before it)
+    total = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            total += sizes.get(event.anchor or "", 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            total += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            open_nodes.append((event.anchor, total))
+            total += 1
+            if len(open_nodes) > MAX_DEPTH:
+                raise YamlTooLarge(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, before = open_nodes.pop()
+            if anchor:
+                sizes[anchor] = total - before
+        if total > MAX_NODES:
+            raise YamlTooLarge(
+                f"the document expands to more than {MAX_NODES:,} values through its "
+                "aliases (*name); write the values out instead",
+                event.start_mark,
+            )
+
+
 def validate_yaml(text: str, model: type[M], *, what: str, unknown: str) -> M:
     """Parse `text` and validate it as `model`; raise YamlInvalid with located issues.
 
     A model-level check may start its message with `@dotted.field: ` to be located there.
     """
+    if len(text) > MAX_CHARS:
+        raise YamlInvalid(
+            [LocatedIssue(None, "", f"{what} is larger than {MAX_CHARS:,} characters")]
+        )
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        check_expansion(text)
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the system packages the integration tests need (Dovecot IMAP server), when missing.
-# The tests start their own unprivileged Dovecot on a loopback port; the system service is not used.
+# The tests start their own unprivileged Dovecot on a loopback port and stop it by its PID; the
+# system service is not used. Nothing running on this machine is stopped or killed here: when
+# Dovecot is installed by this script, Debian is told not to start the packaged service.
 set -euo pipefail
 if command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; then
   exit 0
@@ -8,11 +10,23 @@ fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing dovecot-imapd (needed by the IMAP integration tests)…"
   export DEBIAN_FRONTEND=noninteractive
+  # policy-rc.d exit code 101 = "action forbidden": the package installs without starting.
+  # Only when the machine has no policy of its own, and removed again afterwards.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=no
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    own_policy=yes
+    trap '[ "$own_policy" = yes ] && rm -f "$policy"' EXIT
+  fi
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null
-  # Debian starts the packaged service on install where it can; the tests run their own.
-  (command -v service >/dev/null && service dovecot stop >/dev/null 2>&1) || true
-  pkill -x dovecot >/dev/null 2>&1 || true
+  if [ "$own_policy" = no ] && command -v service >/dev/null 2>&1; then
+    # The machine's own policy may have let the new service start: stop that service only
+    # (it did not exist before this install), through its init script, never by process name.
+    service dovecot stop >/dev/null 2>&1 || true
+  fi
 else
   echo "Dovecot is missing: install the Debian package dovecot-imapd (sudo apt-get install dovecot-imapd)" >&2
   exit 1

@@ -15,8 +15,24 @@ from assistant.db.engine import create_schema, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("RELANCE_TEST_DATABASE_URL")
+START_DIR = Path.cwd()
 
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(autouse=True)
+def own_folder_and_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run every test in its own temp folder, on its own SQLite file unless it sets one.
+
+    Nothing a test runs may write `relance.db` (or read `.env`) in the folder pytest was
+    started from.
+    """
+    stray = START_DIR / "relance.db"
+    there_before = stray.exists()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RELANCE_DATABASE_URL", f"sqlite:///{tmp_path / 'relance-default.db'}")
+    yield
+    assert there_before or not stray.exists(), f"the test wrote {stray}"
 
 
 @pytest.fixture(params=BACKENDS)

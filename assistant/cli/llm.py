@@ -6,9 +6,11 @@ from typing import Literal
 
 import typer
 from pydantic import BaseModel
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli.common import console, err_console, get_app, print_json
+from assistant.redact import redact_url
 
 app = typer.Typer(
     help="Language-model endpoint: check it, read the call log.", no_args_is_help=True
@@ -49,7 +51,8 @@ def check() -> None:
             highlight=False,
         )
         raise typer.Exit(1) from None
-    endpoint = settings.openai_base_url or "https://api.openai.com/v1 (default)"
+    endpoint = redact_url(settings.openai_base_url or "https://api.openai.com/v1 (default)")
+    redact = settings.redactor()
     console.print(f"endpoint: {endpoint}\nmodel:    {settings.llm_model}", highlight=False)
     try:
         chat = client.chat(
@@ -57,7 +60,10 @@ def check() -> None:
             use_cache=False,
         )  # fmt: skip
         if not chat.ok:
-            console.print(f"[red]✗ the endpoint does not answer:[/] {chat.error}", highlight=False)
+            console.print(
+                f"[red]✗ the endpoint does not answer:[/] {escape(redact(chat.error))}",
+                highlight=False,
+            )
             raise typer.Exit(1)
         console.print(
             f"[green]✓[/] answers ({chat.latency_ms} ms, {chat.tokens_in}+{chat.tokens_out} tokens)"
@@ -67,8 +73,10 @@ def check() -> None:
             result = client.structured("check", None, PROBE, Probe, method=method, use_cache=False)
             works[method] = result.ok
             mark = "[green]✓[/]" if result.ok else "[red]✗[/]"
-            detail = f"{result.latency_ms} ms" if result.ok else (result.error or "")[:200]
-            console.print(f"{mark} structured output, method {method}: {detail}", highlight=False)
+            detail = f"{result.latency_ms} ms" if result.ok else redact(result.error or "")[:200]
+            console.print(
+                f"{mark} structured output, method {method}: {escape(detail)}", highlight=False
+            )
     except BudgetExceeded as exc:
         err_console.print(f"[red]{exc}[/]", highlight=False)
         raise typer.Exit(1) from None
@@ -100,7 +108,8 @@ def log(
     rows = recent_calls(get_app().engine, limit=limit, purpose=purpose)
     if as_json:
         for row in rows:
-            print_json(row.model_dump(mode="json"))
+            base_url = redact_url(row.base_url) if row.base_url else None
+            print_json(row.model_dump(mode="json") | {"base_url": base_url})
         return
     if not rows:
         console.print("no model call recorded yet")

@@ -16,7 +16,18 @@ from rich.progress import (
 from rich.table import Column, Table
 
 from assistant import __version__
-from assistant.cli import cases, drafts, handoffs, imports, llm, policy, promises, replies, tasks
+from assistant.cli import (
+    cases,
+    db,
+    drafts,
+    handoffs,
+    imports,
+    llm,
+    policy,
+    promises,
+    replies,
+    tasks,
+)
 from assistant.cli.chat import chat_command
 from assistant.cli.common import (
     AS_OPTION,
@@ -39,6 +50,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=db.GuardedGroup,
 )
 app.add_typer(policy.app, name="policy")
 app.add_typer(drafts.app, name="drafts")
@@ -50,6 +62,7 @@ app.add_typer(inbox_app, name="inbox")
 app.add_typer(handoffs.app, name="handoffs")
 app.add_typer(promises.app, name="promises")
 app.add_typer(tasks.app, name="tasks")
+app.add_typer(db.app, name="db")
 app.command("demo")(demo_command)
 app.command("send")(send_command)
 app.command("fetch")(fetch_command)
@@ -71,16 +84,22 @@ def main(
 
 @app.command("init")
 def init() -> None:
-    """Create the database tables and register the creditors of the policies folder."""
+    """Create or upgrade the database schema and register the creditors of the policies folder."""
     from assistant.db.engine import session_scope
+    from assistant.db.migrations import upgrade
+    from assistant.redact import redact_url
 
     application = get_app()
     with policies_or_fail(application):
         policies = application.policies
+    before, after = upgrade(application.bare_engine)
     with session_scope(application.engine) as session:
         for pol in policies.values():
             ensure_creditor(session, pol)
-    console.print(f"database ready: {application.settings.database_url}")
+    url = redact_url(application.settings.database_url)
+    console.print(f"database ready: {url}", highlight=False)
+    if before != after:
+        console.print(f"schema: {before or 'empty'} → {after}", highlight=False)
     console.print(
         f"{len(policies)} polic{'y' if len(policies) == 1 else 'ies'}: {', '.join(sorted(policies))}"
     )

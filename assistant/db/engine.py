@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from assistant.db import models  # noqa: F401  (registers the tables)
+from assistant.db import llm_models, mail_models, models  # noqa: F401  (registers the tables)
+
+
+def metadata() -> MetaData:
+    """Return the metadata of every Relance table (what the migrations must produce)."""
+    return SQLModel.metadata
 
 
 def make_engine(url: str) -> Engine:
@@ -31,21 +36,15 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
-    _register_optional_tables()
+    """Create every table of the current models at once and mark it as migrated to head.
+
+    Fast path for tests and throw-away databases; real databases go through
+    `assistant.db.migrations.upgrade` (`relance db upgrade`).
+    """
+    from assistant.db.migrations import stamp_head
+
     SQLModel.metadata.create_all(engine)
-
-
-def _register_optional_tables() -> None:
-    """Import table modules owned by later features so create_all sees them."""
-    import importlib
-
-    for name in ("assistant.db.mail_models", "assistant.db.llm_models"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    stamp_head(engine)
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Tables of the mail loop: every inbound message (raw bytes first), mailbox sync state,
 and the lease that keeps a single process sending at a time.
 
-Imported by `create_schema` when present. Nothing here talks to a server.
+Registered with the other tables by `assistant.db.engine`. Nothing here talks to a server.
 """
 
 from __future__ import annotations

@@ -3,12 +3,17 @@
 The only module of the importer that opens files. It detects the encoding (UTF-8 with or
 without BOM, then Windows-1252, then Latin-1) and the CSV delimiter (`;`, `,`, tab, `|`), and
 reads XLSX with openpyxl in read-only mode. It does not interpret headers or values.
+
+Limits keep a hostile file from exhausting memory or time: a workbook's zip members are
+checked (declared sizes, compression ratio) before anything is decompressed, rows and columns
+are capped, and a CSV cell may hold at most 1 MiB.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +23,14 @@ from assistant.importing.values import Cell
 
 DELIMITERS = (";", ",", "\t", "|")
 _SAMPLE_LINES = 50
+
+MAX_ROWS = 1_048_576  # a spreadsheet's own limit
+MAX_COLUMNS = 1_000
+MAX_CELL_CHARS = 1 << 20  # 1 MiB: more than any invoice field
+MAX_XLSX_UNCOMPRESSED = 256 << 20  # bytes, all zip members together
+MAX_CSV_BYTES = 256 << 20
+MAX_XLSX_RATIO = 200  # uncompressed / compressed, for members above 1 MiB
+_RATIO_FLOOR = 1 << 20
 
 
 class FileReadError(ValueError):
@@ -63,6 +76,8 @@ def read_table(
         return read_xlsx(path, sheet=sheet)
     if path.suffix.lower() == ".xls":
         raise FileReadError(f"{path}: old .xls files are not supported; save as .xlsx or CSV")
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise FileReadError(f"{path}: larger than {MAX_CSV_BYTES >> 20} MiB; split the export")
     return read_csv(path.read_bytes(), str(path), delimiter=delimiter, encoding=encoding)
 
 
@@ -105,24 +120,47 @@ def read_csv(
 ) -> RawTable:
     """Parse CSV bytes; a quoted cell may span lines (the row keeps its first line)."""
     text, used = decode(data, encoding)
-    delim = delimiter or sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    rows: list[tuple[int, list[Cell]]] = []
-    start = 1
+    # The csv module refuses fields over 128 KiB by default: lift that to the whole text (it
+    # is in memory already) and apply our own cap below, with the cell's line and column.
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(len(text) + 1, previous))
     try:
-        for cells in reader:
-            if any(c.strip() for c in cells):
-                rows.append((start, list(cells)))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise FileReadError(f"{source}: line {reader.line_num}: {exc}") from exc
+        delim = delimiter or sniff_delimiter(text)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        rows: list[tuple[int, list[Cell]]] = []
+        start = 1
+        try:
+            for cells in reader:
+                _check_row(source, start, len(rows), cells)
+                if any(c.strip() for c in cells):
+                    rows.append((start, list(cells)))
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise FileReadError(f"{source}: line {reader.line_num}: {exc}") from exc
+    finally:
+        csv.field_size_limit(previous)
     return RawTable(rows=rows, source=source, kind="csv", encoding=used, delimiter=delim)
+
+
+def _check_row(source: str, line: int, count: int, cells: list[str]) -> None:
+    """Refuse a row beyond the caps (rows, columns, cell size), naming line and column."""
+    if count >= MAX_ROWS:
+        raise FileReadError(f"{source}: line {line}: more than {MAX_ROWS:,} rows")
+    if len(cells) > MAX_COLUMNS:
+        raise FileReadError(f"{source}: line {line}: more than {MAX_COLUMNS:,} columns")
+    for number, cell in enumerate(cells, start=1):
+        if len(cell) > MAX_CELL_CHARS:
+            raise FileReadError(
+                f"{source}: line {line}, column {number}: a cell of {len(cell):,} characters "
+                f"(at most {MAX_CELL_CHARS:,})"
+            )
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     """Read the first (or named) sheet of a workbook; lines are the sheet's row numbers."""
     from openpyxl import load_workbook
 
+    check_zip(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
@@ -132,10 +170,43 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
             raise FileReadError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
         ws = wb[sheet] if sheet else wb.worksheets[0]
         rows: list[tuple[int, list[Cell]]] = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        # One column more than the cap is read, to tell a wide sheet from a sheet at the cap.
+        values_by_row = ws.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)
+        for number, values in enumerate(values_by_row, start=1):
+            if number > MAX_ROWS:
+                raise FileReadError(f"{path}: more than {MAX_ROWS:,} rows")
             cells: list[Cell] = [v.strip() if isinstance(v, str) else v for v in values]
+            if len(cells) > MAX_COLUMNS and cells[MAX_COLUMNS] not in (None, ""):
+                raise FileReadError(f"{path}: row {number}: more than {MAX_COLUMNS:,} columns")
+            cells = cells[:MAX_COLUMNS]
             if any(c is not None and c != "" for c in cells):
                 rows.append((number, cells))
     finally:
         wb.close()
     return RawTable(rows=rows, source=str(path), kind="xlsx")
+
+
+def check_zip(path: Path) -> None:
+    """Refuse a workbook whose zip members would decompress beyond the caps (a zip bomb).
+
+    Reads only the zip directory; Python's zipfile never inflates a member beyond the size
+    declared there, so the check holds for what openpyxl reads next.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileReadError(f"{path}: not a readable XLSX workbook ({exc})") from exc
+    total = sum(m.file_size for m in members)
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise FileReadError(
+            f"{path}: the workbook would decompress to {total / 2**20:,.0f} MiB "
+            f"(at most {MAX_XLSX_UNCOMPRESSED >> 20} MiB); export it as CSV"
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > _RATIO_FLOOR and ratio > MAX_XLSX_RATIO:
+            raise FileReadError(
+                f"{path}: {member.filename} is compressed {ratio:,.0f} to 1 "
+                f"(at most {MAX_XLSX_RATIO} to 1): not an export, refused"
+            )

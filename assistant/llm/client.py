@@ -46,6 +46,7 @@ from assistant.llm.runtime import (
     to_langchain,
     usage,
 )
+from assistant.redact import redact_url
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
@@ -172,7 +173,11 @@ class LLMClient:
             raise BudgetExceeded(creditor, used, self.budget)
 
     def _record(self, **fields: Any) -> tuple[CallRecord, int | None]:
-        record = CallRecord(model=self.model, base_url=self.base_url, **fields)
+        record = CallRecord(
+            model=self.model,
+            base_url=redact_url(self.base_url) if self.base_url else None,
+            **fields,
+        )
         return record, self.log.write(record)
 
     def mark_fallback(self, call_id: int | None, reason: str) -> None:
