@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# Install the system packages the integration tests need (Dovecot IMAP server), when missing.
-# The tests start their own unprivileged Dovecot on a loopback port; the system service is not used.
+# Install the system packages the integration tests need, when missing:
+#   dovecot-imapd  the IMAP server of the mail-loop tests (the tests run their own, unprivileged)
+#   chromium       the browser of the web workspace tests (driven by Playwright for Python)
 set -euo pipefail
-if command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; then
+missing=()
+if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
+  missing+=(dovecot-imapd)
+fi
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  missing+=(chromium)
+fi
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing dovecot-imapd (needed by the IMAP integration tests)…"
+  echo "installing ${missing[*]} (needed by the integration tests)…"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null
-  # Debian starts the packaged service on install where it can; the tests run their own.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts the packaged Dovecot service on install where it can; the tests run their own.
   (command -v service >/dev/null && service dovecot stop >/dev/null 2>&1) || true
   pkill -x dovecot >/dev/null 2>&1 || true
 else
-  echo "Dovecot is missing: install the Debian package dovecot-imapd (sudo apt-get install dovecot-imapd)" >&2
+  echo "missing system packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
   exit 1
 fi
