@@ -4,18 +4,46 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from assistant.config import Settings
-from assistant.db.engine import create_schema, make_engine
+from assistant.db.engine import create_schema, make_engine, session_scope
 from assistant.policy import Policy, load_policies
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from assistant.letters.render import LetterRenderer
+    from assistant.llm.port import ChatModelPort
+    from assistant.llm.prompts import PromptLibrary
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_ROOT.parent
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The explicit dependencies a service verb runs with, built once by `App.deps`.
+
+    `llm` is the model port (None without an endpoint); a service binds it to its own
+    session with `deps.llm.using(SessionCallLog(session))` so every call is logged there.
+    """
+
+    sessions: Callable[[], AbstractContextManager[Session]]
+    policies: Mapping[str, Policy]
+    renderer: LetterRenderer
+    prompts: PromptLibrary
+    actor: str
+    today: Callable[[], date]
+    llm: ChatModelPort | None
 
 
 @dataclass
@@ -25,6 +53,7 @@ class App:
     settings: Settings
     actor_override: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
+    llm_override: ChatModelPort | None = field(default=None, repr=False)  # e.g. a fake, in tests
 
     @property
     def engine(self) -> Engine:
@@ -55,6 +84,37 @@ class App:
     def templates_dir(self) -> Path:
         """Return the folder holding `letters/{fr,en}` templates."""
         return self.settings.templates_dir or find_resource("templates")
+
+    @property
+    def llm(self) -> ChatModelPort | None:
+        """Return the model port: the override, else the configured endpoint, else None."""
+        if self.llm_override is not None:
+            return self.llm_override
+        if not self.settings.llm_configured:
+            return None
+        return self._llm_client
+
+    @cached_property
+    def _llm_client(self) -> ChatModelPort:
+        from assistant.llm import build_llm_client
+
+        return build_llm_client(self)
+
+    @cached_property
+    def deps(self) -> Deps:
+        """Build the dependencies service verbs take (policies load here: PolicyError)."""
+        from assistant.llm.prompts import PromptLibrary, default_prompts_dir
+        from assistant.services.responses import renderer_for
+
+        return Deps(
+            sessions=lambda: session_scope(self.engine),
+            policies=self.policies,
+            renderer=renderer_for(self.templates_dir),
+            prompts=PromptLibrary(default_prompts_dir()),
+            actor=self.actor,
+            today=date.today,
+            llm=self.llm,
+        )
 
     def close(self) -> None:
         """Release the database connections."""

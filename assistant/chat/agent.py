@@ -1,32 +1,40 @@
 """The officers' chat: a bounded tool-calling loop over the chat tools.
 
-The model only sees the tools below; none sends, approves, or changes an amount or a status,
-so no prompt can make the chat do it. Every tool call is audited (`chat.tool`) and every
-model call is written to the `LLMCall` log through the LLM client. Tool results that hold
-text written by a debtor are fenced as data. The visibility filter lives in the tools.
+The model only sees the tools of `toolset`; none sends, approves, or changes an amount or a
+status, so no prompt can make the chat do it. Every tool call is audited (`chat.tool`) and
+every model call is logged (`LLMCall`) in the same kind of short transaction as the tool
+calls, through the model port's public `call_with_tools`. Tool results that hold text
+written by a debtor are fenced as data. The visibility filter lives in the tools.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from assistant.bootstrap import App
 from assistant.chat import tools
-from assistant.chat.tools import AccessDenied, ToolError
+from assistant.chat.common import AccessDenied, ToolError
+from assistant.chat.toolset import (
+    TOOLS,
+    ChatTool,
+    ToolContext,
+    fence_debtor_text,
+)
 from assistant.db.engine import session_scope
-from assistant.llm import LLMClient, PromptLibrary, build_llm_client, default_prompts_dir
-from assistant.llm.client import BudgetExceeded, describe_error, is_transient, request_key
-from assistant.llm.prompts import fence_data
+from assistant.llm import ChatModelPort, LLMNotConfigured, PromptLibrary, default_prompts_dir
+from assistant.llm.records import ToolTurn
+from assistant.llm.runtime import describe_error
 from assistant.services.audit import record
+from assistant.services.llm_calls import SessionCallLog
+
+__all__ = ["TOOLS", "ChatAnswer", "ChatSession", "ChatTool", "ToolCallRecord", "fence_debtor_text"]
 
 PROMPT = "chat_system"
 MAX_ROUNDS = 6
@@ -39,269 +47,6 @@ NO_SUCH_TOOL = (
 )
 
 Message = dict[str, Any]
-
-
-# --- tool arguments (what the model may pass) -------------------------------------------------
-
-
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FindCasesArgs(_Args):
-    query: str = Field(
-        description="Debtor name (typos allowed), case ref, account ref or invoice number; empty for all."
-    )
-    status: Literal["active", "paused", "promise", "handoff", "closed"] | None = None
-    creditor: str | None = Field(default=None, description="Creditor slug, to narrow the search.")
-
-
-class RefArgs(_Args):
-    ref: str = Field(description="Case ref, e.g. REF-7Q2K.")
-
-
-class CreditorArgs(_Args):
-    creditor: str | None = Field(default=None, description="Creditor slug; omit for all.")
-
-
-class ExplainPolicyArgs(_Args):
-    creditor: str = Field(description="Creditor slug.")
-    step: str | None = Field(default=None, description="A ladder step name, e.g. reminder_2.")
-
-
-class PromisesDueArgs(_Args):
-    start: date | None = Field(
-        default=None, description="First day (YYYY-MM-DD); default Monday of this week."
-    )
-    end: date | None = Field(
-        default=None, description="Last day (YYYY-MM-DD); default Sunday of this week."
-    )
-
-
-class CreateDraftArgs(_Args):
-    ref: str = Field(description="Case ref, e.g. REF-7Q2K.")
-    instruction: str = Field(description="What the officer wants the letter to do or stress.")
-    tone: Literal["courteous", "neutral", "firm"] | None = Field(
-        default=None, description="Optional tone; never firmer than the ladder step's."
-    )
-
-
-@dataclass
-class ToolContext:
-    """What a tool call runs with: the app, who asks, what they may see, and the date."""
-
-    app: App
-    session: Session
-    officer: str
-    creditors: Collection[str] | None
-    on: date
-    client: LLMClient | None = None
-
-
-@dataclass(frozen=True)
-class ChatTool:
-    """One tool offered to the model."""
-
-    name: str
-    description: str
-    args: type[_Args]
-    run: Callable[[ToolContext, Any], dict[str, Any]]
-
-    def schema(self) -> dict[str, Any]:
-        """Return the OpenAI function-tool definition."""
-        params = _strip_titles(self.args.model_json_schema())
-        return {
-            "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": params},
-        }
-
-
-def _strip_titles(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        return {k: _strip_titles(v) for k, v in schema.items() if k != "title"}
-    if isinstance(schema, list):
-        return [_strip_titles(v) for v in schema]
-    return schema
-
-
-def _promises(ctx: ToolContext, a: PromisesDueArgs) -> dict[str, Any]:
-    start, end = tools.week_of(ctx.on)
-    return tools.promises_due(ctx.session, a.start or start, a.end or end, creditors=ctx.creditors)
-
-
-TOOLS: dict[str, ChatTool] = {
-    t.name: t
-    for t in (
-        ChatTool(
-            "find_cases",
-            "Find cases by debtor name, case ref, account ref or invoice number.",
-            FindCasesArgs,
-            lambda c, a: tools.find_cases(
-                c.session, a.query, a.status, creditors=c.creditors, creditor=a.creditor
-            ),
-        ),
-        ChatTool(
-            "case_summary",
-            "Everything about one case: debtor, invoices, client history, drafts, promises, "
-            "hand-offs, last replies and their analysis.",
-            RefArgs,
-            lambda c, a: tools.case_summary(c.session, a.ref, c.on, creditors=c.creditors),
-        ),
-        ChatTool(
-            "pending_drafts",
-            "List the drafts waiting for approval.",
-            CreditorArgs,
-            lambda c, a: tools.pending_drafts(
-                c.session, creditors=c.creditors, creditor=a.creditor
-            ),
-        ),
-        ChatTool(
-            "portfolio_figures",
-            "Aged balance (0-30/31-60/61-90/>90 days), promises due this week, open hand-offs, "
-            "pending drafts, cases by status, approximate DSO, per creditor.",
-            CreditorArgs,
-            lambda c, a: tools.portfolio_figures(
-                c.session, c.on, creditors=c.creditors, creditor=a.creditor
-            ),
-        ),
-        ChatTool(
-            "explain_policy",
-            "What a creditor's policy says: ladder steps, tone, terms, hand-off and promise rules.",
-            ExplainPolicyArgs,
-            lambda c, a: tools.explain_policy(
-                c.app.policies, a.creditor, a.step, creditors=c.creditors
-            ),
-        ),
-        ChatTool(
-            "why_handoff",
-            "Why a case is (or would be) with a human: hand-off records and the policy's rules.",
-            RefArgs,
-            lambda c, a: tools.why_handoff(
-                c.session, a.ref, c.on, c.app.policies, creditors=c.creditors
-            ),
-        ),
-        ChatTool(
-            "promises_due",
-            "Pending promises to pay falling due in a period (default: this week).",
-            PromisesDueArgs,
-            _promises,
-        ),
-        ChatTool(
-            "create_draft",
-            "Queue a draft letter for a case following the officer's instruction. Facts come "
-            "from the ledger; the draft is validated and waits for an officer's approval.",
-            CreateDraftArgs,
-            lambda c, a: tools.create_draft(
-                c.session,
-                c.app,
-                a.ref,
-                a.instruction,
-                on=c.on,
-                actor=c.officer,
-                creditors=c.creditors,
-                tone=a.tone,
-                llm_client=c.client,
-            ),
-        ),
-    )
-}
-
-DEBTOR_KEYS = frozenset({"messages", "evidence", "summary", "detail"})
-
-
-def fence_debtor_text(value: Any, inside: bool = False) -> Any:
-    """Wrap every string under debtor-written keys in <debtor_text> tags, neutralised."""
-    if isinstance(value, dict):
-        return {k: fence_debtor_text(v, inside or k in DEBTOR_KEYS) for k, v in value.items()}
-    if isinstance(value, list):
-        return [fence_debtor_text(v, inside) for v in value]
-    if inside and isinstance(value, str) and value:
-        return f"<debtor_text>{fence_data(value)}</debtor_text>"
-    return value
-
-
-# --- the model call (tool calling through the LLM client's log, budget and retries) -----------
-
-
-@dataclass(frozen=True)
-class ModelTurn:
-    """What the model answered: text and/or tool calls, or an error."""
-
-    content: str
-    tool_calls: list[dict[str, Any]]
-    error: str | None = None
-    call_id: int | None = None
-
-
-def call_with_tools(
-    client: LLMClient,
-    messages: Sequence[Message],
-    tool_defs: list[dict[str, Any]],
-    *,
-    purpose: str = "chat",
-    prompt_name: str | None = PROMPT,
-    prompt_hash: str | None = None,
-    creditor: str | None = None,
-) -> ModelTurn:
-    """Ask the model with tools bound; retry transient failures; log the call (no cache)."""
-    key = request_key(client.model, "tools", {"tools": tool_defs}, messages)
-    log = {
-        "purpose": purpose,
-        "prompt_name": prompt_name,
-        "prompt_hash": prompt_hash,
-        "messages": [dict(m) for m in messages],
-        "method": "tools",
-        "cache_key": key,
-        "creditor": creditor,
-    }
-    # TODO(lead): LLMClient has no public hook for tool-calling messages; these three private
-    # members (_check_budget, _backoff, _record) should become one public method there.
-    try:
-        client._check_budget(creditor)
-    except BudgetExceeded as exc:
-        client._record(**log, error=str(exc), fallback_used=True, fallback_reason="budget")
-        return ModelTurn("", [], error=str(exc))
-    model = client.chat_model().bind_tools(tool_defs)
-    started, attempts, error, answer = time.perf_counter(), 0, None, None
-    while True:
-        attempts += 1
-        try:
-            answer = model.invoke(list(messages))
-            error = None
-            break
-        except Exception as exc:  # noqa: BLE001 - logged and reported, never raised
-            error = describe_error(exc)
-            if not (is_transient(exc) and attempts < client.max_attempts):
-                break
-            time.sleep(client._backoff(attempts, exc))
-    content = _text(answer)
-    calls = [
-        {"id": c.get("id") or f"call_{i}", "name": c["name"], "args": c.get("args") or {}}
-        for i, c in enumerate(getattr(answer, "tool_calls", None) or [])
-    ]
-    bad = getattr(answer, "invalid_tool_calls", None) or []
-    usage = getattr(answer, "usage_metadata", None) or {}
-    row = client._record(
-        **log,
-        output=json.dumps({"content": content, "tool_calls": calls}, ensure_ascii=False)
-        if calls
-        else content,
-        tokens_in=int(usage.get("input_tokens") or 0),
-        tokens_out=int(usage.get("output_tokens") or 0),
-        latency_ms=int((time.perf_counter() - started) * 1000),
-        attempts=attempts,
-        error=error or (f"invalid tool call(s): {bad}" if bad and not calls else None),
-    )
-    return ModelTurn(content, calls, error=row.error, call_id=row.id)
-
-
-def _text(answer: Any) -> str:
-    if answer is None:
-        return ""
-    content = answer.content
-    if isinstance(content, list):
-        content = "".join(c if isinstance(c, str) else str(c.get("text", "")) for c in content)
-    return str(content or "").strip()
 
 
 # --- the conversation -------------------------------------------------------------------------
@@ -355,7 +100,7 @@ class ChatSession:
         creditors: set[str] | None = None,
         *,
         on: date | None = None,
-        client: LLMClient | None = None,
+        client: ChatModelPort | None = None,
         max_rounds: int = MAX_ROUNDS,
         prompts: PromptLibrary | None = None,
     ):
@@ -363,7 +108,10 @@ class ChatSession:
         self.officer = officer
         self.creditors = None if creditors is None else frozenset(creditors)
         self.on = on
-        self.client = client or build_llm_client(app)
+        model = client or app.llm
+        if model is None:
+            raise LLMNotConfigured()
+        self.client: ChatModelPort = model
         self.max_rounds = max(1, max_rounds)
         self.prompts = prompts or PromptLibrary(default_prompts_dir())
         self.conversation = uuid.uuid4().hex[:12]
@@ -403,13 +151,7 @@ class ChatSession:
         ]
         calls: list[ToolCallRecord] = []
         for _ in range(self.max_rounds):
-            turn = call_with_tools(
-                self.client,
-                messages,
-                self.tool_defs,
-                prompt_hash=prompt_hash,
-                creditor=self._budget_creditor(),
-            )
+            turn = self._model_turn(messages, prompt_hash)
             if turn.error:
                 return ChatAnswer(f"The model could not answer: {turn.error}", calls, turn.error)
             if not turn.tool_calls:
@@ -435,6 +177,18 @@ class ChatSession:
             "please ask a narrower question."
         )
         return ChatAnswer(text, calls, "max_rounds")
+
+    def _model_turn(self, messages: list[Message], prompt_hash: str) -> ToolTurn:
+        """Ask the model with the tools bound; its call is logged in a transaction of ours."""
+        with session_scope(self.app.engine) as session:
+            return self.client.using(SessionCallLog(session)).call_with_tools(
+                messages,
+                self.tool_defs,
+                purpose="chat",
+                prompt_name=PROMPT,
+                prompt_hash=prompt_hash,
+                creditor=self._budget_creditor(),
+            )
 
     def run_tool(self, name: str, args: dict[str, Any]) -> tuple[str, ToolCallRecord]:
         """Run one tool call for the model; audit it; return its fenced JSON result."""

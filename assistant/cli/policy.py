@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from sqlmodel import select
 
 from assistant.cli.common import (
     console,
@@ -20,13 +19,12 @@ from assistant.cli.common import (
     print_json,
 )
 from assistant.db.engine import session_scope
-from assistant.db.models import Case, Creditor
 from assistant.domain import CaseState, ClientHistory, DebtorFacts, InvoiceLine
 from assistant.letters.rates import RateTable
 from assistant.letters.render import LetterRenderer
 from assistant.letters.validator import validate_letter
 from assistant.policy.loader import PolicyError, load_policy, policy_files
-from assistant.services.portfolio import debtor_facts, invoice_line, load_portfolio
+from assistant.services.case_file import find_case, load_case_file
 
 app = typer.Typer(help="Check and preview creditor policies.", no_args_is_help=True)
 
@@ -135,18 +133,12 @@ def preview(
     history = ClientHistory()
     if case_ref:
         with session_scope(application.engine) as session:
-            row = session.exec(
-                select(Case, Creditor).join(Creditor).where(Case.ref == case_ref)
-            ).first()
-            if row is None or row[1].slug != slug:
+            found = find_case(session, case_ref)
+            if found is None or found[1] != slug:
                 fail(f"no case {case_ref} for creditor {slug}")
-            case, creditor = row
-            pf = load_portfolio(session, creditor, day)
-            debtor = debtor_facts(pf.debtors[case.debtor_id], pf.emails.get(case.debtor_id, []))
-            state = pf.case_state(case, policy.promises.grace_days)
-            invoices = [
-                invoice_line(i) for i in pf.invoices.get(case.debtor_id, []) if i.status == "open"
-            ]
+            facts = load_case_file(session, found[0], policy, day, thread=False)
+            debtor, state, invoices = facts.debtor, facts.state, list(facts.open_lines)
+            history = facts.history
     renderer = LetterRenderer(application.templates_dir, RateTable.packaged())
     letter = renderer.render(
         policy=policy,

@@ -1,7 +1,8 @@
 """The model-call log: one `LLMCall` row per request made (or served from the log).
 
-Written only by `assistant.llm.client`; read by `relance llm log`, the daily token budget and
-the request cache. Imported by `create_schema` when present. Nothing here talks to a model.
+Written only by the call logs of `assistant.services.llm_calls`, from the call records the model
+port produces; read by `relance llm log`, the daily token budget and the request cache.
+Nothing here talks to a model.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class LLMCall(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
-    # No foreign key on purpose: the log outlives cases and is written outside their session.
+    # No foreign key on purpose: the log outlives cases (and may be written outside their session).
     case_id: int | None = Field(default=None, index=True)
     creditor: str | None = Field(default=None, index=True)  # creditor slug (budget bucket)
     purpose: str = Field(index=True)  # reply_analysis | draft_letter | check | chat…

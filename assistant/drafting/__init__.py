@@ -2,6 +2,8 @@
 letters validator (issue 5). The template engine stays the default; see `llm_drafter`.
 """
 
+from sqlmodel import Session
+
 from assistant.drafting.grounding import check_grounding, check_prose, check_tone
 from assistant.drafting.llm_drafter import (
     DraftProse,
@@ -12,8 +14,15 @@ from assistant.drafting.llm_drafter import (
     ThreadMessage,
     build_drafter,
     draft_with_llm,
-    load_thread,
 )
+
+
+def load_thread(session: Session, case_id: int, *, limit: int = 4) -> list[ThreadMessage]:
+    """Return the last messages of a case, oldest first (read by the case loader)."""
+    from assistant.services.case_file import load_thread as read
+
+    return read(session, case_id, limit=limit)
+
 
 __all__ = [
     "DraftProse",

@@ -14,30 +14,31 @@ never imports LangChain (the client does).
 from __future__ import annotations
 
 import asyncio
-import re
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from jinja2 import BaseLoader, ChoiceLoader, DictLoader
 from pydantic import BaseModel, Field
 
 from assistant.domain import CaseState, ClientHistory, DebtorFacts, Finding, InvoiceLine
 from assistant.drafting.grounding import check_prose
-from assistant.letters.penalties import effective_terms
+from assistant.drafting.prompt_lines import (
+    history_lines,
+    retry_message,
+    step_purpose,
+    terms_lines,
+)
+from assistant.drafting.prose import ProseRenderer
 from assistant.letters.render import Letter, LetterRenderer
 from assistant.letters.validator import validate_text
 from assistant.policy.schema import LadderStep, Policy
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from assistant.bootstrap import App
-    from assistant.llm.client import LLMClient, StructuredResult
+    from assistant.llm.port import ChatModelPort
     from assistant.llm.prompts import PromptLibrary
+    from assistant.llm.records import StructuredResult
 
 PROMPT = "draft_letter"
 PURPOSE = "draft_letter"
@@ -107,153 +108,6 @@ class DraftResult:
         return any(f.blocking for f in self.findings)
 
 
-# --- putting the prose into the templates ---------------------------------------------------
-
-_PROSE: ContextVar[Mapping[str, str] | None] = ContextVar("relance_llm_prose", default=None)
-_CHILD_PREFIX = "llm__"
-
-
-class _ProseSlot:
-    """Template global `llm_prose`: reads the prose of the draft being rendered (per task)."""
-
-    def __getattr__(self, name: str) -> str:
-        prose = _PROSE.get()
-        if prose is None or name not in prose:
-            raise AttributeError(name)
-        return prose[name]
-
-
-def _block_re(name: str) -> re.Pattern[str]:
-    return re.compile(
-        r"(\{%-?\s*block\s+"
-        + name
-        + r"\s*-?%\})(.*?)(\{%-?\s*endblock(?:\s+"
-        + name
-        + r")?\s*-?%\})",
-        re.DOTALL,
-    )
-
-
-def _print_prose(block: str) -> Callable[[re.Match[str]], str]:
-    """Return a substitution that makes a block print `llm_prose.<block>`."""
-    return lambda m: m.group(1) + "{{ llm_prose." + block + " }}" + m.group(3)
-
-
-class ProseRenderer:
-    """Render letters whose ``intro``/``closing`` wording is replaced by given prose.
-
-    For each step template it derives, once, a child template whose two blocks print
-    `llm_prose.<block>`; everything else (subject, request, facts partials, legal mentions,
-    signature, HTML and PDF) is rendered by the unchanged `LetterRenderer`.
-    """
-
-    BLOCKS = ("intro", "closing")
-
-    def __init__(self, renderer: LetterRenderer):
-        self.renderer = renderer
-        env = renderer.env
-        self._base: BaseLoader = env.loader  # type: ignore[assignment]
-        self._children: dict[str, str] = {}
-        self._lock = threading.Lock()
-        env.loader = ChoiceLoader([DictLoader(self._children), self._base])
-        env.globals["llm_prose"] = _ProseSlot()
-
-    def _child(self, language: str, template: str) -> str:
-        child = f"{_CHILD_PREFIX}{template}"
-        key = f"{language}/{child}.txt.j2"
-        with self._lock:  # drafts render in worker threads: derive each child once, whole
-            if key not in self._children:
-                sources: dict[str, str] = {}
-                for ext in ("html", "txt"):
-                    source, _, _ = self._base.get_source(
-                        self.renderer.env, f"{language}/{template}.{ext}.j2"
-                    )
-                    for block in self.BLOCKS:
-                        source, n = _block_re(block).subn(_print_prose(block), source)
-                        if ext == "txt" and n != 1:
-                            raise ValueError(
-                                f"template {language}/{template}.txt.j2 has no {block!r} block"
-                            )
-                    sources[f"{language}/{child}.{ext}.j2"] = source
-                self._children.update(sources)
-        return child
-
-    def render(
-        self, prose: Mapping[str, str], *, step: LadderStep, language: str, **kwargs: Any
-    ) -> Letter:
-        """Render the letter of `step` with `prose` as its intro and closing."""
-        child_step = step.model_copy(update={"template": self._child(language, step.template)})
-        token = _PROSE.set(dict(prose))
-        try:
-            return self.renderer.render(step=child_step, **kwargs)
-        finally:
-            _PROSE.reset(token)
-
-
-# --- the prompt -------------------------------------------------------------------------------
-
-
-def step_purpose(policy: Policy, step: LadderStep) -> str:
-    """Describe what the step is for, from its place on the ladder."""
-    steps = policy.ladder.steps
-    index = policy.ladder.index(step.name)
-    if step.formal_notice:
-        return "the formal notice (mise en demeure): the last amicable step, formal and precise."
-    if step.pre_due:
-        return "a courtesy reminder sent before the due date: nothing is late yet."
-    rank = sum(1 for s in steps[: index + 1] if not s.pre_due and not s.formal_notice)
-    return {
-        1: "the first reminder after the due date: assume a simple oversight.",
-        2: "the second reminder: the first one went unanswered; ask for payment or a date.",
-    }.get(rank, f"reminder number {rank}: firm, factual, still amicable.")
-
-
-def history_lines(history: ClientHistory) -> list[str]:
-    """Summarise the client's payment history in words (no figures to copy)."""
-    if history.paid_invoices == 0:
-        lines = ["No paid invoice in the last 12 months: no payment history to rely on."]
-    elif history.punctual:
-        lines = ["Usually pays on time: a good client; this delay is unusual."]
-    elif (history.on_time_rate or 0) >= 0.5:
-        lines = ["Pays on time most of the time, sometimes late."]
-    else:
-        lines = ["Often pays late."]
-    if history.promises_kept:
-        lines.append("Has kept earlier promises to pay.")
-    if history.promises_broken:
-        lines.append("Has already broken a promise to pay.")
-    if history.open_disputes:
-        lines.append("Has an open dispute on another invoice (do not mention it unless asked).")
-    return lines
-
-
-def terms_lines(policy: Policy, debtor: DebtorFacts, has_penalties: bool) -> list[str]:
-    """List the contract terms the prose may refer to (in words)."""
-    terms = effective_terms(policy, debtor.ref)
-    lines = ["Payment terms agreed in the contract (the due dates are shown below the opening)."]
-    if has_penalties:
-        lines.append(
-            "Late-payment interest and the fixed recovery indemnity, as shown in the table."
-        )
-    elif terms.recovery_indemnity and debtor.kind != "consumer":
-        lines.append("The law provides late-payment interest and a fixed recovery indemnity.")
-    return lines
-
-
-def retry_message(findings: Sequence[Finding], error: str | None) -> dict[str, str]:
-    """Return the user message asking for a corrected draft."""
-    problems = [f"- {f.message}" for f in findings if f.blocking]
-    if error:
-        problems.append(f"- Your answer could not be read: {error[:300]}")
-    return {
-        "role": "user",
-        "content": "Your draft was rejected for these reasons:\n"
-        + "\n".join(problems)
-        + "\nWrite the opening, body and closing again, keeping every hard rule: no figure, "
-        "no reference number, no threat, no formal-notice wording.",
-    }
-
-
 # --- the drafter ------------------------------------------------------------------------------
 
 
@@ -262,7 +116,7 @@ class LLMDrafter:
 
     def __init__(
         self,
-        client: LLMClient,
+        client: ChatModelPort,
         prompts: PromptLibrary,
         renderer: LetterRenderer,
         *,
@@ -487,51 +341,7 @@ class LLMDrafter:
         return list(await asyncio.gather(*(one(r) for r in requests)))
 
 
-def load_thread(session: Session, case_id: int, *, limit: int = 4) -> list[ThreadMessage]:
-    """Return the last messages of a case, oldest first: debtor replies and our sent letters.
-
-    Debtor text is kept (trimmed) for the prompt, where it is fenced as data; our own letters
-    are summarised by step, so the model does not copy old figures.
-    """
-    from sqlmodel import col, select
-
-    from assistant.db.models import Draft
-
-    items: list[tuple[datetime, ThreadMessage]] = []
-    sent = select(Draft).where(Draft.case_id == case_id, Draft.status == "sent")
-    for draft in session.exec(sent.order_by(col(Draft.id).desc()).limit(limit)):
-        at = draft.sent_at or draft.created_at
-        items.append((at, ThreadMessage("us", f"(our letter: step {draft.step})", at.date())))
-    try:
-        from assistant.db.mail_models import InboundMessage
-    except ImportError:  # the mail loop is not installed
-        InboundMessage = None  # type: ignore[assignment,misc]  # noqa: N806
-    if InboundMessage is not None:
-        replies = (
-            select(InboundMessage)
-            .where(
-                InboundMessage.case_id == case_id,
-                col(InboundMessage.is_auto_reply).is_(False),
-                col(InboundMessage.is_bounce).is_(False),
-            )
-            .order_by(col(InboundMessage.received_at).desc())
-            .limit(limit)
-        )
-        for msg in session.exec(replies):
-            text = (msg.reply_text or msg.text or "").strip()[:1500]
-            if text:
-                items.append(
-                    (msg.received_at, ThreadMessage("debtor", text, msg.received_at.date()))
-                )
-    items.sort(key=lambda item: _aware(item[0]))
-    return [m for _, m in items[-limit:]]
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def build_drafter(app: App, *, client: LLMClient | None = None) -> LLMDrafter:
+def build_drafter(app: App, *, client: ChatModelPort | None = None) -> LLMDrafter:
     """Return the LLM drafter of `app` (raises LLMNotConfigured without an endpoint)."""
     from assistant.letters.rates import RateTable
     from assistant.llm import PromptLibrary, build_llm_client, default_prompts_dir

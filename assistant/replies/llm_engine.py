@@ -39,8 +39,9 @@ from .text import mask_distractors, normalise, sentence_spans
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App
-    from assistant.llm.client import LLMClient, StructuredResult
+    from assistant.llm.port import ChatModelPort
     from assistant.llm.prompts import PromptLibrary
+    from assistant.llm.records import CallLog, StructuredResult
 
 PROMPT = "reply_analysis"
 PURPOSE = "reply_analysis"
@@ -265,7 +266,7 @@ class LLMReplyEngine:
 
     def __init__(
         self,
-        client: LLMClient,
+        client: ChatModelPort,
         prompts: PromptLibrary,
         *,
         fallback: ReplyEngine | None = None,
@@ -375,12 +376,17 @@ class LLMReplyEngine:
         return merge_readings(reading, rules, case)
 
 
-def build_reply_engine(app: App, *, creditor: str | None = None) -> ReplyEngine:
-    """Return the "llm" reply engine of `app` (raises LLMNotConfigured without an endpoint)."""
+def build_reply_engine(
+    app: App, *, creditor: str | None = None, log: CallLog | None = None
+) -> ReplyEngine:
+    """Return the "llm" reply engine of `app` (raises LLMNotConfigured without an endpoint).
+
+    With `log` (the caller's session), the model calls are recorded in that transaction.
+    """
     from assistant.llm import PromptLibrary, build_llm_client, default_prompts_dir
 
     return LLMReplyEngine(
-        build_llm_client(app), PromptLibrary(default_prompts_dir()), creditor=creditor
+        build_llm_client(app, log), PromptLibrary(default_prompts_dir()), creditor=creditor
     )
 
 

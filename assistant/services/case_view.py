@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from assistant.db.mail_models import InboundMessage
 from assistant.db.models import (
     Case,
     Contact,
@@ -183,22 +184,58 @@ def case_details(session: Session, ref: str, on: date) -> dict[str, Any] | None:
 
 
 def _messages(session: Session, case_id: int) -> list[dict[str, Any]]:
-    try:
-        from assistant.db.mail_models import InboundMessage  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        return []
-    rows = session.exec(select(InboundMessage).where(InboundMessage.case_id == case_id)).all()
-    out = []
-    for m in rows:
-        out.append(
-            {
-                "id": m.id,
-                "received_at": getattr(m, "received_at", None),
-                "from": getattr(m, "from_addr", None),
-                "subject": getattr(m, "subject", None),
-                "status": getattr(m, "status", None),
-                "reply_text": getattr(m, "reply_text", None),
-                "analysis": getattr(m, "analysis", None),
-            }
+    rows = session.exec(
+        select(InboundMessage)
+        .where(InboundMessage.case_id == case_id)
+        .order_by(col(InboundMessage.id))
+    ).all()
+    return [
+        {
+            "id": m.id,
+            "received_at": m.received_at,
+            "from": m.from_addr,
+            "subject": m.subject,
+            "status": m.status,
+            "reply_text": m.reply_text,
+            "analysis": m.analysis,
+        }
+        for m in rows
+    ]
+
+
+def handoff_facts(session: Session, case: Case) -> dict[str, Any]:
+    """Return a case's hand-off records, balance, broken promises and disputed invoices."""
+    handoffs = session.exec(
+        select(Handoff).where(Handoff.case_id == case.id).order_by(col(Handoff.id))
+    ).all()
+    balance = session.exec(
+        select(func.coalesce(func.sum(Invoice.outstanding_cents), 0)).where(
+            Invoice.debtor_id == case.debtor_id, Invoice.status == "open"
         )
-    return out
+    ).one()
+    broken = session.exec(
+        select(func.count()).where(Promise.case_id == case.id, Promise.status == "broken")
+    ).one()
+    disputed = session.exec(
+        select(Invoice.number).where(
+            Invoice.debtor_id == case.debtor_id, Invoice.status == "disputed"
+        )
+    )
+    return {
+        "handoffs": [
+            {
+                "id": h.id,
+                "reason": h.reason,
+                "summary": h.summary,
+                "evidence": h.evidence,
+                "status": h.status,
+                "created_at": h.created_at,
+                "resolved_by": h.resolved_by,
+                "resolution": h.resolution,
+            }
+            for h in handoffs
+        ],
+        "balance": from_cents(int(balance)),
+        "broken_promises": int(broken),
+        "disputed_invoices": list(disputed),
+    }

@@ -1,6 +1,9 @@
 """Read a creditor's ledger from the database into pure value objects, in bulk.
 
 One query per table, never one per debtor: the cycle runs over tens of thousands of cases.
+The same queries, narrowed to one debtor, feed `case_file.load_case_file`: there is one
+definition of what a case's ledger facts are. Nothing here writes (except `ensure_creditor`)
+or decides.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class Portfolio:
     cases: dict[int, Case] = field(default_factory=dict)
     contact_dates: dict[int, list[date]] = field(default_factory=lambda: defaultdict(list))
     live_drafts: set[int] = field(default_factory=set)
+    live_draft_ids: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     open_handoffs: set[int] = field(default_factory=set)
     pending_promise_until: dict[int, date] = field(default_factory=dict)
     broken_promises: dict[int, int] = field(default_factory=lambda: defaultdict(int))
@@ -90,49 +94,67 @@ class Portfolio:
         )
 
 
-def load_portfolio(session: Session, creditor: Creditor, on: date) -> Portfolio:
-    """Load debtors, unsettled invoices, cases and their contact history for `creditor`."""
+def load_portfolio(
+    session: Session, creditor: Creditor, on: date, *, debtor_id: int | None = None
+) -> Portfolio:
+    """Load debtors, unsettled invoices, cases and their contact history for `creditor`.
+
+    With `debtor_id`, read only that debtor's rows (the same queries, one more filter).
+    """
     cid = creditor.id
     pf = Portfolio(creditor=creditor)
-    for d in session.exec(select(Debtor).where(Debtor.creditor_id == cid)):
+    one_debtor = [] if debtor_id is None else [col(Debtor.id) == debtor_id]
+    one_case = [] if debtor_id is None else [col(Case.debtor_id) == debtor_id]
+    for d in session.exec(select(Debtor).where(Debtor.creditor_id == cid, *one_debtor)):
         pf.debtors[d.id or 0] = d
     rows = session.exec(
         select(Contact.debtor_id, Contact.email)
         .join(Debtor, col(Debtor.id) == Contact.debtor_id)
-        .where(Debtor.creditor_id == cid, Contact.valid == True)  # noqa: E712
+        .where(Debtor.creditor_id == cid, Contact.valid == True, *one_debtor)  # noqa: E712
         .order_by(col(Contact.id))
     )
-    for debtor_id, email in rows:
-        pf.emails[debtor_id].append(email)
+    for row_debtor, email in rows:
+        pf.emails[row_debtor].append(email)
+    only_invoices = [] if debtor_id is None else [col(Invoice.debtor_id) == debtor_id]
     for inv in session.exec(
         select(Invoice).where(
-            Invoice.creditor_id == cid, col(Invoice.status).not_in(["paid", "written_off"])
+            Invoice.creditor_id == cid,
+            col(Invoice.status).not_in(["paid", "written_off"]),
+            *only_invoices,
         )
     ):
         pf.invoices[inv.debtor_id].append(inv)
-    for case in session.exec(select(Case).where(Case.creditor_id == cid)):
+    for case in session.exec(select(Case).where(Case.creditor_id == cid, *one_case)):
         pf.cases[case.debtor_id] = case
     case_ids = [c.id for c in pf.cases.values()]
     if not case_ids:
         return pf
     since = on - timedelta(days=90)
-    for case_id, status, sent_at in session.exec(
-        select(Draft.case_id, Draft.status, Draft.sent_at)
+    for draft_id, case_id, status, sent_at in session.exec(
+        select(Draft.id, Draft.case_id, Draft.status, Draft.sent_at)
         .join(Case, col(Case.id) == Draft.case_id)
-        .where(Case.creditor_id == cid, col(Draft.status).in_([*LIVE_DRAFT_STATUSES, "sent"]))
+        .where(
+            Case.creditor_id == cid,
+            col(Draft.status).in_([*LIVE_DRAFT_STATUSES, "sent"]),
+            *one_case,
+        )
+        .order_by(col(Draft.id))
     ):
         if status in LIVE_DRAFT_STATUSES:
             pf.live_drafts.add(case_id)
+            pf.live_draft_ids[case_id].append(draft_id or 0)
         elif sent_at is not None and sent_at.date() >= since:
             pf.contact_dates[case_id].append(sent_at.date())
     open_handoffs = select(Handoff.case_id).join(Case, col(Case.id) == Handoff.case_id)
     pf.open_handoffs.update(
-        session.exec(open_handoffs.where(Case.creditor_id == cid, Handoff.status == "open"))
+        session.exec(
+            open_handoffs.where(Case.creditor_id == cid, Handoff.status == "open", *one_case)
+        )
     )
     for p in session.exec(
         select(Promise)
         .join(Case, col(Case.id) == Promise.case_id)
-        .where(Case.creditor_id == cid, col(Promise.status).in_(["pending", "broken"]))
+        .where(Case.creditor_id == cid, col(Promise.status).in_(["pending", "broken"]), *one_case)
     ):
         if p.status == "pending":
             current = pf.pending_promise_until.get(p.case_id)

@@ -60,20 +60,17 @@ def received_in_sender_zone(received_at: datetime, policy: Policy) -> datetime:
 def reply_engine(app: App, session: Session, policy: Policy) -> ReplyEngine | None:
     """Return the LLM reply engine when an endpoint is configured, else None (rules).
 
-    On SQLite the rules engine is used: the LLM client logs each call in its own session,
-    which would wait on the write lock the inbox's open transaction holds (one writer at a
-    time) until it times out. PostgreSQL has no such limit.
+    The model calls are logged in `session`, the inbox's own transaction: no second
+    connection waits on SQLite's writer lock.
     """
     if not app.settings.llm_configured:
         return None
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite":
-        return None
     from assistant.llm import LLMNotConfigured
     from assistant.replies.llm_engine import build_reply_engine
+    from assistant.services.llm_calls import SessionCallLog
 
     try:
-        return build_reply_engine(app, creditor=policy.slug)
+        return build_reply_engine(app, creditor=policy.slug, log=SessionCallLog(session))
     except LLMNotConfigured:
         return None
 

@@ -10,29 +10,28 @@ Nothing here sends mail or commits.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, Invoice
-from assistant.domain import CaseState, ClientHistory, Finding
+from assistant.db.models import Case, Draft
+from assistant.domain import Finding
 from assistant.letters.formatting import formatter, locale_for
 from assistant.letters.rates import RateTable
 from assistant.letters.render import LetterRenderer, letter_language
 from assistant.letters.validator import validate_text
 from assistant.policy.schema import LadderStep, Policy
-from assistant.services.portfolio import debtor_facts, invoice_line
+from assistant.services.case_file import load_case_file
 
 RESPONSE_KINDS = ("ack_promise", "plan_proposal", "remittance_request", "info_answer")
 #: Findings that do not apply to an answer. The contact cap and the minimum interval pace
 #: reminders the debtor did not ask for; an answer to the debtor's own message is not one
 #: (and holding it back would leave a promise or a question unanswered).
 NOT_FOR_RESPONSES = frozenset({"contact_cap", "min_interval"})
-CONTACT_HISTORY_DAYS = 90
 
 
 def response_step(policy: Policy, kind: str) -> LadderStep:
@@ -57,26 +56,6 @@ def renderer_for(templates_dir: Path) -> LetterRenderer:
     return LetterRenderer(templates_dir, RateTable.packaged())
 
 
-def _case_state(session: Session, case: Case, on: date) -> CaseState:
-    since = on - timedelta(days=CONTACT_HISTORY_DAYS)
-    sent = session.exec(
-        select(Draft.sent_at).where(
-            Draft.case_id == case.id, Draft.status == "sent", col(Draft.sent_at).is_not(None)
-        )
-    ).all()
-    return CaseState(
-        ref=case.ref,
-        status=case.status,
-        step_index=case.step_index,
-        last_contact_on=case.last_contact_on,
-        contact_dates=tuple(sorted(s.date() for s in sent if s and s.date() >= since)),
-        broken_promise_pending=case.broken_promise_pending,
-        first_letter_on=case.first_letter_on,
-        first_letter_ref=case.first_letter_ref,
-        snoozed_until=case.paused_until,
-    )
-
-
 class TemplateResponseDrafter:
     """Render, validate and store response letters from `response_<kind>` templates."""
 
@@ -98,24 +77,14 @@ class TemplateResponseDrafter:
 
         if kind not in RESPONSE_KINDS:
             raise ValueError(f"unknown response kind {kind!r}")
-        debtor_row = session.get(Debtor, case.debtor_id)
-        creditor = session.get(Creditor, case.creditor_id)
-        assert debtor_row is not None and creditor is not None
-        emails = session.exec(
-            select(Contact.email)
-            .where(Contact.debtor_id == debtor_row.id, Contact.valid == True)  # noqa: E712
-            .order_by(col(Contact.id))
-        ).all()
-        debtor = debtor_facts(debtor_row, list(emails))
-        rows = session.exec(
-            select(Invoice)
-            .where(Invoice.debtor_id == case.debtor_id, Invoice.status == "open")
-            .order_by(col(Invoice.due_date), col(Invoice.number))
-        ).all()
-        lines = [invoice_line(r) for r in rows if r.outstanding_cents != 0]
+        facts = load_case_file(session, case, policy, on, thread=False)
+        debtor, state = facts.debtor, facts.state
+        lines = sorted(
+            (i for i in facts.open_lines if i.outstanding != 0),
+            key=lambda i: (i.due_date, i.number),
+        )
         if not any(i.outstanding > 0 for i in lines):
             return None
-        state = _case_state(session, case, on)
         fmt = formatter(locale_for(letter_language(policy, debtor), policy.jurisdiction))
         currency = lines[0].currency
         extra, dates, amounts = response_context(kind, details, fmt, currency)
@@ -126,7 +95,7 @@ class TemplateResponseDrafter:
             debtor=debtor,
             case=state,
             invoices=lines,
-            history=ClientHistory(),
+            history=facts.history,
             on=on,
             extra=extra,
             extra_dates=dates,
