@@ -46,3 +46,22 @@ def highlighted(text: str, findings: Iterable[Mapping[str, Any]]) -> Markup:
         last = match.end()
     out.append(html.escape(text[last:]))
     return Markup("".join(out))
+
+
+def marked(text: str | None, phrases: Iterable[str], css: str = "evidence") -> Markup:
+    """Return `text` escaped, with every phrase of `phrases` (case ignored) wrapped in <mark>."""
+    text = text or ""
+    wanted = sorted(
+        {p.strip() for p in phrases if p and len(p.strip()) >= 2}, key=len, reverse=True
+    )
+    if not wanted:
+        return Markup(html.escape(text))
+    pattern = re.compile("|".join(re.escape(p) for p in wanted), re.IGNORECASE)
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        out.append(html.escape(text[last : match.start()]))
+        out.append(f'<mark class="{css}">{html.escape(match.group(0))}</mark>')
+        last = match.end()
+    out.append(html.escape(text[last:]))
+    return Markup("".join(out))
