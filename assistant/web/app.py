@@ -34,7 +34,7 @@ class WebConfigError(Exception):
 
 def create_web_app(application: App) -> FastAPI:
     """Return the workspace for `application` (RELANCE_SECRET_KEY is required)."""
-    from assistant.web.pages import auth, cases, queue
+    from assistant.web.pages import auth, cases, queue, queues
 
     secret = application.settings.secret_key
     if secret is None or len(secret.get_secret_value()) < 16:
@@ -64,6 +64,7 @@ def create_web_app(application: App) -> FastAPI:
     web.include_router(auth.router)
     web.include_router(queue.router)
     web.include_router(cases.router)
+    web.include_router(queues.router)
     _handle_errors(web)
     return web
 
