@@ -1,4 +1,4 @@
-"""Tables of the web workspace: user accounts and the login throttle.
+"""Tables of the web workspace: user accounts, the login throttle, policy versions.
 
 Passwords are stored as argon2 hashes only. Nothing here talks to a database at import time.
 """
@@ -37,3 +37,17 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     first_failure_at: datetime | None = None
     locked_until: datetime | None = None
+
+
+class PolicyVersion(SQLModel, table=True):
+    """One saved text of a creditor's policy: a draft, or a version that was published."""
+
+    __tablename__ = "policy_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    creditor: str = Field(index=True)  # the creditor's slug
+    yaml_text: str
+    status: str = Field(default="draft", index=True)  # draft | published
+    author: str
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = None

@@ -83,6 +83,7 @@ def seed_portfolio(app: App, on: date) -> None:
         add_user(s, "alice", "officer", ["atelier-bois"], PASSWORD, "setup", known)
         add_user(s, "bob", "officer", ["atelier-bois"], PASSWORD, "setup", known)
         add_user(s, "tom", "officer", ["thames-supplies"], PASSWORD, "setup", known)
+        add_user(s, "mia", "manager", ["atelier-bois"], PASSWORD, "setup", known)
         add_user(s, "root", "admin", [], PASSWORD, "setup", known)
     run_cycle(app, on)
 
@@ -90,9 +91,11 @@ def seed_portfolio(app: App, on: date) -> None:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[Workspace]:
     """Serve a seeded workspace on a free loopback port for one test."""
+    policies = tmp_path / "policies"  # a copy: publishing a policy writes into it
+    shutil.copytree(ROOT / "policies", policies)
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'web.db'}",
-        policies_dir=ROOT / "policies",
+        policies_dir=policies,
         templates_dir=ROOT / "templates",
         secret_key=SecretStr(SECRET),
         _env_file=None,

@@ -8,7 +8,8 @@
   });
 
   document.addEventListener("submit", function (event) {
-    var message = event.target.getAttribute("data-confirm");
+    var button = event.submitter;
+    var message = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
@@ -55,6 +56,19 @@
       var edit = document.getElementById("edit");
       if (edit) { edit.open = true; document.getElementById("edit-body").focus(); event.preventDefault(); }
     }
+  });
+  // A policy error's "Line N" button puts the cursor on that line of the YAML.
+  document.addEventListener("click", function (event) {
+    var line = event.target.getAttribute && event.target.getAttribute("data-goto-line");
+    var area = document.getElementById("policy-text");
+    if (!line || !area) return;
+    var lines = area.value.split("\n"), start = 0, n = parseInt(line, 10);
+    for (var i = 0; i < n - 1 && i < lines.length; i++) start += lines[i].length + 1;
+    var end = start + (lines[n - 1] || "").length;
+    area.focus();
+    area.setSelectionRange(start, end);
+    var ratio = (n - 1) / Math.max(1, lines.length);
+    area.scrollTop = ratio * area.scrollHeight - area.clientHeight / 3;
   });
   document.documentElement.setAttribute("data-ready", "1");
 })();
