@@ -7,6 +7,15 @@
     if (token) event.detail.headers["X-CSRF-Token"] = token.content;
   });
 
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.id === "chat-form" && event.detail.successful) {
+      form.reset();
+      var log = document.getElementById("chat-log");
+      if (log) log.scrollTop = log.scrollHeight;
+    }
+  });
+
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
     var message = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
