@@ -110,3 +110,9 @@ def inbound_for(app: App, session: Session, scope: Scope, status: str) -> list[d
                 }
             )
     return out
+
+
+def creditors_on_record(session: Session, slugs: list[str]) -> list[str]:
+    """Return the creditors of `slugs` that have data in the database, in the same order."""
+    known = set(session.exec(select(Creditor.slug).where(col(Creditor.slug).in_(slugs))).all())
+    return [s for s in slugs if s in known]

@@ -34,7 +34,7 @@ class WebConfigError(Exception):
 
 def create_web_app(application: App) -> FastAPI:
     """Return the workspace for `application` (RELANCE_SECRET_KEY is required)."""
-    from assistant.web.pages import auth, cases, chat, policies, queue, queues
+    from assistant.web.pages import admin, auth, cases, chat, policies, queue, queues
 
     secret = application.settings.secret_key
     if secret is None or len(secret.get_secret_value()) < 16:
@@ -67,6 +67,7 @@ def create_web_app(application: App) -> FastAPI:
     web.include_router(queues.router)
     web.include_router(policies.router)
     web.include_router(chat.router)
+    web.include_router(admin.router)
     _handle_errors(web)
     return web
 
