@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     imap_poll_seconds: int = 60
     reply_to: str | None = None
 
+    # Web workspace (`relance serve`): signs the session cookies; required to serve
+    secret_key: SecretStr | None = None
+    # Send the session cookie over HTTPS only (set true behind a TLS proxy)
+    web_secure_cookies: bool = False
+    web_session_hours: int = 12
+
     # LLM (OpenAI-compatible endpoint through LangChain); OPENAI_* keep their usual names
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")

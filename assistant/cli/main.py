@@ -27,6 +27,7 @@ from assistant.cli import (
     promises,
     replies,
     tasks,
+    users,
 )
 from assistant.cli.chat import chat_command
 from assistant.cli.common import (
@@ -41,6 +42,7 @@ from assistant.cli.common import (
 )
 from assistant.cli.demo import demo_command
 from assistant.cli.mail import fetch_command, inbox_app, send_command, worker_command
+from assistant.cli.serve import serve_command
 from assistant.services.cycle import ENGINES, CycleReport, run_cycle
 from assistant.services.portfolio import ensure_creditor
 
@@ -63,11 +65,13 @@ app.add_typer(handoffs.app, name="handoffs")
 app.add_typer(promises.app, name="promises")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
 app.command("demo")(demo_command)
 app.command("send")(send_command)
 app.command("fetch")(fetch_command)
 app.command("worker")(worker_command)
 app.command("chat")(chat_command)
+app.command("serve")(serve_command)
 
 
 @app.callback()

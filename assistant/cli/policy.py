@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +17,8 @@ from assistant.cli.common import (
     print_json,
 )
 from assistant.db.engine import session_scope
-from assistant.domain import CaseState, ClientHistory, DebtorFacts, InvoiceLine
-from assistant.letters.rates import RateTable
-from assistant.letters.render import LetterRenderer
-from assistant.letters.validator import validate_letter
 from assistant.policy.loader import PolicyError, load_policy, policy_files
-from assistant.services.case_file import find_case, load_case_file
+from assistant.services.policy_preview import PreviewError, preview_step
 
 app = typer.Typer(help="Check and preview creditor policies.", no_args_is_help=True)
 
@@ -84,29 +78,6 @@ def check(
         raise typer.Exit(1)
 
 
-def _sample(on) -> tuple[DebtorFacts, CaseState, list[InvoiceLine]]:  # type: ignore[no-untyped-def]
-    debtor = DebtorFacts(
-        ref="PREVIEW", name="Exemple Client SARL", emails=("compta@client.example",)
-    )
-    invoices = [
-        InvoiceLine(
-            "FA-2026-0101",
-            on - timedelta(days=40),
-            Decimal("1250.00"),
-            Decimal("1250.00"),
-            issue_date=on - timedelta(days=70),
-        ),
-        InvoiceLine(
-            "FA-2026-0117",
-            on - timedelta(days=20),
-            Decimal("480.50"),
-            Decimal("480.50"),
-            issue_date=on - timedelta(days=50),
-        ),
-    ]
-    return debtor, CaseState(ref="REF-PREV"), invoices
-
-
 @app.command("preview")
 def preview(
     slug: str = typer.Argument(..., help="Creditor slug."),
@@ -124,33 +95,16 @@ def preview(
         fail(f"no policy for creditor {slug!r} (known: {', '.join(sorted(policies))})")
     policy = policies[slug]
     try:
-        ladder_step = policy.step(step)
-    except KeyError:
-        fail(
-            f"no step {step!r} in {slug} (steps: {', '.join(s.name for s in policy.ladder.steps)})"
-        )
-    debtor, state, invoices = _sample(day)
-    history = ClientHistory()
-    if case_ref:
-        with session_scope(application.engine) as session:
-            found = find_case(session, case_ref)
-            if found is None or found[1] != slug:
-                fail(f"no case {case_ref} for creditor {slug}")
-            facts = load_case_file(session, found[0], policy, day, thread=False)
-            debtor, state, invoices = facts.debtor, facts.state, list(facts.open_lines)
-            history = facts.history
-    renderer = LetterRenderer(application.templates_dir, RateTable.packaged())
-    letter = renderer.render(
-        policy=policy,
-        step=ladder_step,
-        debtor=debtor,
-        case=state,
-        invoices=invoices,
-        history=history,
-        on=day,
-        render_pdf=False,
-    )
-    findings = validate_letter(letter, policy=policy, debtor=debtor, case=state, on=day)
+        if case_ref:  # the database is opened only for a real case
+            with session_scope(application.engine) as session:
+                shown = preview_step(
+                    session, policy, step, day, application.templates_dir, case_ref
+                )
+        else:
+            shown = preview_step(None, policy, step, day, application.templates_dir)
+    except PreviewError as exc:
+        fail(str(exc))
+    letter, findings = shown.letter, shown.findings
     console.rule(f"[bold]{letter.subject}")
     console.print(letter.html if html else letter.text, highlight=False, markup=False)
     console.rule()

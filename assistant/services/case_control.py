@@ -49,3 +49,12 @@ def resume_case(session: Session, ref: str, actor: str, note: str = "") -> str:
     session.add(case)
     record(session, actor, "case.resumed", "case", ref, note=note, previous=previous)
     return f"case {ref} back in automated dunning (was {previous})"
+
+
+def add_note(session: Session, ref: str, actor: str, text: str) -> str:
+    """Write an officer's note on a case (kept in the audit trail, shown on its timeline)."""
+    if not text.strip():
+        raise CaseControlError("a note cannot be empty")
+    case = _case(session, ref)
+    record(session, actor, "case.note", "case", case.ref, text=text.strip())
+    return f"note added to case {case.ref}"

@@ -1,0 +1,1 @@
+"""The team's web workspace: server-rendered pages over the same service verbs as the CLI."""

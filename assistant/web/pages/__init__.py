@@ -1,0 +1,1 @@
+"""Routers of the workspace, one module per page family."""
