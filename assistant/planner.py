@@ -55,6 +55,28 @@ def open_credit_notes(invoices: Sequence[InvoiceLine]) -> list[InvoiceLine]:
     return [i for i in invoices if i.status == "open" and i.outstanding < 0]
 
 
+def upcoming_invoices(
+    step: LadderStep, invoices: Sequence[InvoiceLine], on: date
+) -> list[InvoiceLine]:
+    """Return the open invoices a pre-reminder may list: not yet due, due within its horizon."""
+    horizon = on + timedelta(days=-step.days_after_due)
+    return [
+        i
+        for i in actionable_invoices(invoices, on, include_not_due=True)
+        if on <= i.due_date <= horizon
+    ]
+
+
+def step_invoices(
+    step: LadderStep, invoices: Sequence[InvoiceLine], on: date
+) -> tuple[InvoiceLine, ...]:
+    """Return the invoices the letter of `step` lists on `on`, as the cycle selects them."""
+    selected = (
+        upcoming_invoices(step, invoices, on) if step.pre_due else actionable_invoices(invoices, on)
+    )
+    return tuple(selected) + tuple(open_credit_notes(invoices))
+
+
 def contacts_in_window(case: CaseState, policy: Policy, on: date) -> int:
     """Count messages sent to the case within the policy's contact-cap window."""
     start = on - timedelta(days=policy.contact_cap.per_days - 1)
@@ -116,12 +138,7 @@ def plan_case(
         return Plan("nothing", "no overdue invoice")
 
     if pre_due_possible:
-        horizon = on + timedelta(days=-steps[0].days_after_due)
-        upcoming = [
-            i
-            for i in actionable_invoices(invoices, on, include_not_due=True)
-            if on <= i.due_date <= horizon
-        ]
+        upcoming = upcoming_invoices(steps[0], invoices, on)
         if not upcoming:
             return Plan("nothing", "no invoice overdue or falling due soon")
         selected = upcoming
