@@ -86,6 +86,8 @@ class CaseState:
     first_letter_on: date | None = None
     first_letter_ref: str | None = None
     snoozed_until: date | None = None  # out of office: no contact before this day
+    # Names of the ladder steps actually sent, oldest first (None: history not loaded).
+    steps_sent: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -148,8 +148,13 @@ def _invoice_table(pdf: _LetterPdf, ctx: dict[str, Any], labels: dict[str, Any])
     pdf.ln(9)
 
 
-def letter_pdf(renderer: LetterRenderer, ctx: dict[str, Any], subject: str) -> bytes:
-    """Return the PDF of a letter rendered from the same context as its email text."""
+def letter_pdf(
+    renderer: LetterRenderer, ctx: dict[str, Any], subject: str, *, with_statement: bool = False
+) -> bytes:
+    """Return the PDF of a letter rendered from the same context as its email text.
+
+    With `with_statement`, the statement of account follows the letter on its own page.
+    """
     lang = ctx["lang"]
     labels = _LABELS[lang]
     # The letterhead, address block and date are drawn: the body starts at the greeting.
@@ -206,4 +211,8 @@ def letter_pdf(renderer: LetterRenderer, ctx: dict[str, Any], subject: str) -> b
         for chunk in after.strip().split("\n\n"):
             if chunk.strip():
                 pdf.para(chunk.strip(), size=8.5 if chunk.startswith("--") else 10)
+    if with_statement:
+        from assistant.letters.statement import add_statement
+
+        add_statement(pdf, ctx)
     return bytes(pdf.output())

@@ -30,6 +30,7 @@ from assistant.letters.figures import (
 from assistant.letters.formatting import formatter, locale_for
 from assistant.letters.legal import (
     AMOUNT_SPLIT_LABELS,
+    CONTRADICTORY_NO_FEES,
     L111_8_PARAGRAPHS,
     NO_FEES_STATEMENT,
     r124_4_applies,
@@ -92,6 +93,20 @@ PENALTY_WORDS: tuple[str, ...] = (
     "fixed-sum compensation",
 )
 LONG_TEXT_CHARS = 8000
+# Words by which a letter says something is attached (folded: no accents, lower case).
+ATTACHMENT_WORDS: tuple[str, ...] = (
+    "piece jointe",
+    "pieces jointes",
+    "ci-joint",
+    "ci-jointe",
+    "ci-joints",
+    "ci-jointes",
+    "en annexe",
+    "attached",
+    "enclosed",
+    "attachment",
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 
 _WORD = re.compile(r"\w+")
 _MASK = " ¦ "
@@ -271,7 +286,16 @@ def _check_r124_4(
     ):
         missing("the amount split into principal, interest and other sums")
     if absent(NO_FEES_STATEMENT.get(language, NO_FEES_STATEMENT["fr"])):
-        missing("that no collection fee is payable by the debtor")
+        missing("that the cost of the amicable recovery stays with the creditor (L111-8)")
+    claims = facts.penalties is not None and facts.penalties.total > 0
+    if claims and any(not absent(p) for p in CONTRADICTORY_NO_FEES):
+        findings.append(
+            Finding(
+                "contradictory_fees",
+                "The letter claims late-payment interest or the recovery indemnity, then says "
+                "no recovery costs are payable: state the L111-8 rule instead.",
+            )
+        )
     for inv in facts.invoices:
         if inv.number not in flat:
             missing(f"the basis of the debt: invoice {inv.number} is not named")
@@ -414,6 +438,52 @@ def _allowed_amounts(facts: LetterFacts) -> set[Decimal]:
     return amounts
 
 
+def _check_attachments(folded: str, attachments: tuple[str, ...], findings: list[Finding]) -> None:
+    """Block a letter that says something is attached when its PDF does not hold it."""
+    for sentence in _SENTENCE_END.split(folded):
+        if not _phrase_hits(sentence, ATTACHMENT_WORDS):
+            continue
+        if "releve" in sentence or "statement" in sentence:
+            needed, what = "statement", "a statement of account"
+        elif "copie" in sentence or "copy" in sentence or "copies" in sentence:
+            needed, what = "invoice_copies", "invoice copies"
+        else:
+            needed, what = "", "an attachment"
+        present = needed in attachments if needed else bool(attachments)
+        if not present:
+            findings.append(
+                Finding(
+                    "missing_attachment",
+                    f"The letter says {what} is attached, but the draft carries none: "
+                    "attach it or change the wording.",
+                )
+            )
+            return
+
+
+def _check_mail(
+    policy: Policy, step: LadderStep, debtor: DebtorFacts, language: str, findings: list[Finding]
+) -> None:
+    """Check what the letter's form needs: a postal address, a sign-off in its language."""
+    if step.formal_notice and step.pdf and not (debtor.address or "").strip():
+        findings.append(
+            Finding(
+                "no_postal_address",
+                f"The formal notice goes by registered mail, but {debtor.name} has no postal "
+                "address: import it (debtor_address) before approving.",
+            )
+        )
+    if language != policy.language and language not in policy.voice.translations:
+        findings.append(
+            Finding(
+                "untranslated_sign_off",
+                f"The letter is in {language} but the policy has no {language} sign-off "
+                f"(voice.translations.{language}): it closes with {policy.voice.sign_off!r}.",
+                blocking=False,
+            )
+        )
+
+
 def _check_contacts(
     policy: Policy, step: LadderStep, case: CaseState, on: date, findings: list[Finding]
 ) -> None:
@@ -449,8 +519,13 @@ def validate_text(
     case: CaseState,
     on: date,
     step: LadderStep | str,
+    attachments: tuple[str, ...] | None = None,
 ) -> list[Finding]:
-    """Check a subject and plain-text body against the facts, the policy and the law."""
+    """Check a subject and plain-text body against the facts, the policy and the law.
+
+    `attachments` lists what the draft's PDF holds (see `Letter.attachments`); None skips
+    the check of attachments the text announces.
+    """
     if isinstance(step, str):
         try:
             step = policy.step(step)
@@ -478,6 +553,9 @@ def validate_text(
     _check_penalties(wording, facts, policy, debtor, findings)
     _check_figures(whole, facts, policy, debtor, case, locale, findings)
     _check_contacts(policy, step, case, on, findings)
+    _check_mail(policy, step, debtor, language, findings)
+    if attachments is not None:
+        _check_attachments(_fold(subject) + "\n" + _fold(text), attachments, findings)
 
     if not policy.creditor.iban and not policy.creditor.payment_url:
         findings.append(
@@ -522,6 +600,7 @@ def validate_letter(
         case=case,
         on=on,
         step=letter.step,
+        attachments=letter.attachments,
     )
 
 

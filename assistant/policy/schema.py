@@ -88,6 +88,7 @@ class LadderStep(Strict):
     deadline_days: int | None = Field(default=None, ge=1, le=60)
     show_penalties: bool = False
     pre_due: bool = False
+    statement: bool = False  # attach a statement of account PDF (the letter says so)
 
 
 class OldDebtStart(Strict):

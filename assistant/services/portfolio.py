@@ -65,6 +65,7 @@ class Portfolio:
     invoices: dict[int, list[Invoice]] = field(default_factory=lambda: defaultdict(list))
     cases: dict[int, Case] = field(default_factory=dict)
     contact_dates: dict[int, list[date]] = field(default_factory=lambda: defaultdict(list))
+    steps_sent: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     live_drafts: set[int] = field(default_factory=set)
     open_handoffs: set[int] = field(default_factory=set)
     pending_promise_until: dict[int, date] = field(default_factory=dict)
@@ -87,6 +88,7 @@ class Portfolio:
             first_letter_on=case.first_letter_on,
             first_letter_ref=case.first_letter_ref,
             snoozed_until=case.paused_until,
+            steps_sent=tuple(self.steps_sent.get(cid, ())),
         )
 
 
@@ -116,14 +118,18 @@ def load_portfolio(session: Session, creditor: Creditor, on: date) -> Portfolio:
     if not case_ids:
         return pf
     since = on - timedelta(days=90)
-    for case_id, status, sent_at in session.exec(
-        select(Draft.case_id, Draft.status, Draft.sent_at)
+    for case_id, status, sent_at, kind, step in session.exec(
+        select(Draft.case_id, Draft.status, Draft.sent_at, Draft.kind, Draft.step)
         .join(Case, col(Case.id) == Draft.case_id)
         .where(Case.creditor_id == cid, col(Draft.status).in_([*LIVE_DRAFT_STATUSES, "sent"]))
+        .order_by(col(Draft.sent_at), col(Draft.id))
     ):
         if status in LIVE_DRAFT_STATUSES:
             pf.live_drafts.add(case_id)
-        elif sent_at is not None and sent_at.date() >= since:
+            continue
+        if kind == "step":
+            pf.steps_sent[case_id].append(step)
+        if sent_at is not None and sent_at.date() >= since:
             pf.contact_dates[case_id].append(sent_at.date())
     open_handoffs = select(Handoff.case_id).join(Case, col(Case.id) == Handoff.case_id)
     pf.open_handoffs.update(

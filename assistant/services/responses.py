@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, Invoice
-from assistant.domain import CaseState, ClientHistory, Finding
+from assistant.domain import CaseState, ClientHistory, Finding, InvoiceLine
 from assistant.letters.formatting import formatter, locale_for
 from assistant.letters.rates import RateTable
 from assistant.letters.render import LetterRenderer, letter_language
@@ -113,6 +113,8 @@ class TemplateResponseDrafter:
             .order_by(col(Invoice.due_date), col(Invoice.number))
         ).all()
         lines = [invoice_line(r) for r in rows if r.outstanding_cents != 0]
+        if kind == "remittance_request":
+            lines = remittance_invoices(lines, on)
         if not any(i.outstanding > 0 for i in lines):
             return None
         state = _case_state(session, case, on)
@@ -120,6 +122,8 @@ class TemplateResponseDrafter:
         currency = lines[0].currency
         extra, dates, amounts = response_context(kind, details, fmt, currency)
         step = response_step(policy, kind)
+        # Asked for invoice copies: the statement of account goes with the answer.
+        statement = "invoice_copy" in extra.get("asked", ())
         letter = self.renderer.render(
             policy=policy,
             step=step,
@@ -131,6 +135,7 @@ class TemplateResponseDrafter:
             extra=extra,
             extra_dates=dates,
             extra_amounts=amounts,
+            statement=statement,
         )
         findings = response_findings(
             validate_text(
@@ -142,13 +147,17 @@ class TemplateResponseDrafter:
                 case=state,
                 on=on,
                 step=step,
+                attachments=letter.attachments,
             )
         )
         if not debtor.emails:
             findings.append(Finding("no_contact", "The debtor has no valid email address."))
         note = None
         if "invoice_copy" in extra.get("asked", ()):
-            note = "The debtor asks for invoice copies: attach them before sending."
+            note = (
+                "The debtor asks for invoice copies: the statement of account is attached; "
+                "send the copies in a follow-up message."
+            )
         return store_draft(
             session,
             case,
@@ -159,6 +168,16 @@ class TemplateResponseDrafter:
             kind=kind,
             engine_note=note,
         )
+
+
+def remittance_invoices(lines: list[InvoiceLine], on: date) -> list[InvoiceLine]:
+    """Return the lines a remittance request names: those already due, and credit notes.
+
+    Thanking a debtor for paying an invoice not yet due would be false; when nothing is due
+    yet, the debtor's message can only be about the open invoices, so all are kept.
+    """
+    due = [i for i in lines if i.due_date <= on or i.outstanding < 0]
+    return due if any(i.outstanding > 0 for i in due) else lines
 
 
 def response_context(
@@ -187,4 +206,5 @@ def response_context(
         extra["as_proposed"] = bool(details.get("as_proposed"))
     elif kind == "info_answer":
         extra["asked"] = list(details.get("asked") or [])
+        extra["copies_attached"] = bool(details.get("copies_attached"))
     return extra, dates, amounts

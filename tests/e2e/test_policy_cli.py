@@ -130,3 +130,24 @@ def test_preview_of_a_case_lists_exactly_what_the_cycle_drafts(relance, tmp_path
         DAY,
     ).stdout
     assert "FA-SOON" in pre and "FA-OLD" not in pre
+
+
+def test_a_first_letter_at_reminder_2_for_an_old_debt_does_not_claim_earlier_reminders(
+    relance, tmp_path
+):
+    # atelier-bois starts debts 120+ days late at reminder_2: the first letter ever sent.
+    csv = tmp_path / "old.csv"
+    csv.write_text(
+        "debtor_ref;debtor_name;debtor_email;invoice_number;issue_date;due_date;amount;outstanding\n"
+        "C9;Auto-École Martin;compta@auto-ecole.example;FA-VIEILLE;2026-05-01;2026-06-30;"
+        "700,00;700,00\n",
+        encoding="utf-8",
+    )
+    relance("import", "invoices", str(csv), "--creditor", "atelier-bois")
+    relance("cycle", "--date", DAY, "--creditor", "atelier-bois")
+    [draft] = as_json(relance("drafts", "list", "--json"))
+    assert draft["step"] == "reminder_2"
+    shown = as_json(relance("drafts", "show", str(draft["id"]), "--json"))
+    assert shown["subject"].startswith(f"[{draft['case']}] Relance —")
+    assert "malgré" not in shown["body_text"].lower()
+    assert "À l'attention d'Auto-École Martin" in shown["body_text"]
