@@ -148,6 +148,11 @@ def render(report: ImportReport) -> None:
     for label, count in rows:
         summary.add_row(label, str(count))
     console.print(summary)
+    _print_totals(report)
+    for header in report.ignored_columns:
+        console.print(f"ignored column: {header}", highlight=False, markup=False)
+    for assumption in report.assumptions:
+        console.print(f"[yellow]assumed:[/] {assumption}", highlight=False)
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if report.ok:
@@ -168,6 +173,18 @@ def render(report: ImportReport) -> None:
     if len(report.errors) > _MAX_ERRORS_SHOWN:
         console.print(f"… and {len(report.errors) - _MAX_ERRORS_SHOWN} more (use --json).")
     console.print("[bold red]Nothing was imported:[/] fix the rows above and import again.")
+
+
+def _print_totals(report: ImportReport) -> None:
+    """Print the file's control totals (to check against the ERP's own)."""
+    totals = report.totals
+    if not totals:
+        return
+    parts = [f"{totals['rows']} rows", f"{totals['debtors']} debtors"]
+    for key in ("amount", "outstanding"):
+        for currency, value in totals.get(key, {}).items():
+            parts.append(f"{key} {value} {currency}")
+    console.print("control totals: " + ", ".join(parts), highlight=False)
 
 
 @app.command("invoices")

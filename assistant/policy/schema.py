@@ -272,6 +272,8 @@ class Policy(Strict):
     promises: PromiseRules = PromiseRules()
     payment_plans: PaymentPlanLimits = PaymentPlanLimits()
     history_tone: HistoryTone | None = None
+    # Debtors imported with no type (no column, no cell) are businesses unless this says so.
+    default_debtor_type: Literal["company", "consumer"] | None = None
 
     @field_validator("overrides")
     @classmethod
