@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -16,6 +17,7 @@ from assistant.cli.common import (
     err_console,
     fail,
     get_app,
+    parse_date,
     policies_or_fail,
     print_json,
 )
@@ -69,6 +71,7 @@ def _run(
     dry_run: bool,
     as_json: bool,
     actor: str | None,
+    as_of: date | None = None,
 ) -> None:
     application = get_app(actor)
     with policies_or_fail(application):
@@ -84,6 +87,7 @@ def _run(
                     snapshot=snapshot,
                     dry_run=dry_run,
                     progress=progress,
+                    as_of=as_of,
                 )
             else:
                 report = import_payments(
@@ -200,9 +204,16 @@ def invoices(
     dry_run: bool = DRY_RUN_OPT,
     as_json: bool = JSON_OPT,
     actor: str | None = AS_OPTION,
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Date the export was made (YYYY-MM-DD; default: its latest date). Payments "
+        "imported with a later date are kept.",
+    ),
 ) -> None:
     """Import an aged balance or invoice history; one bad row and nothing is written."""
-    _run("invoices", file, creditor, mapping, snapshot, dry_run, as_json, actor)
+    day = parse_date(as_of) if as_of else None
+    _run("invoices", file, creditor, mapping, snapshot, dry_run, as_json, actor, day)
 
 
 @app.command("payments")

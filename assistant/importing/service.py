@@ -28,11 +28,13 @@ from assistant.importing.store import (
     create_creditor,
     find_creditor,
     load_debtors,
+    load_invoice_payments,
     load_invoices,
     load_payment_references,
 )
 from assistant.importing.summary import (
     debtor_type_assumption,
+    export_date,
     ignored_headers,
     invoice_totals,
     payment_totals,
@@ -191,8 +193,13 @@ def import_invoices(
     today: date | None = None,
     progress: Progress | None = None,
     reader: TableReader = read_table,
+    as_of: date | None = None,
 ) -> ImportReport:
-    """Import an invoice export (aged balance or history) for one creditor, all or nothing."""
+    """Import an invoice export (aged balance or history) for one creditor, all or nothing.
+
+    `as_of` is the date the export was made (default: the latest date it shows); payments
+    imported with a later date are kept, whatever the export says.
+    """
     engine, pols, who = _resolve(app_or_engine, policies, actor)
     path, today = Path(path), today or date.today()
     _tick(progress, "reading", 0, 1)
@@ -224,7 +231,15 @@ def import_invoices(
         debtors, debtor_ids = load_debtors(conn, creditor_id) if creditor_id else ({}, {})
         refs = {v: k for k, v in debtor_ids.items()}
         invoices = load_invoices(conn, creditor_id, refs) if creditor_id else {}
-        plan = plan_invoices(parsed.rows, debtors, invoices, snapshot=snapshot, today=today)
+        plan = plan_invoices(
+            parsed.rows,
+            debtors,
+            invoices,
+            snapshot=snapshot,
+            today=today,
+            payments=load_invoice_payments(conn, creditor_id) if creditor_id else {},
+            as_of=as_of or export_date(parsed.rows),
+        )
         _fill(report, plan)
         if dry_run or plan.empty:
             return report

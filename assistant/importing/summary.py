@@ -6,6 +6,7 @@ Pure: reads the located columns and the validated rows; never touches a session 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +50,12 @@ def debtor_type_assumption(
     what = _KIND_WORDS.get(kind, kind)
     plural = "s" if debtors != 1 else ""
     return [f"no debtor type column: {debtors} debtor{plural} treated as {what} ({source})"]
+
+
+def export_date(rows: Sequence[InvoiceRow]) -> date | None:
+    """Return the latest issue or payment date of an export: it was made on or after it."""
+    dates = [d for r in rows for d in (r.issue_date, r.paid_date) if d is not None]
+    return max(dates, default=None)
 
 
 def _by_currency(pairs: Sequence[tuple[str, Decimal]]) -> dict[str, str]:

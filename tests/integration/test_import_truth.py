@@ -97,3 +97,42 @@ def test_the_policy_default_debtor_type_applies_and_is_said(engine, tmp_path):
     assert report.assumptions == [
         "no debtor type column: 2 debtors treated as consumers (the policy's default_debtor_type)"
     ]
+
+
+LEDGER = (
+    "Code client;Raison sociale;N° facture;Date facture;Échéance;Montant;Solde\n"
+    "C1;Garage Martin;F-20;15/09/2026;15/10/2026;1 000,00;1 000,00\n"
+    "C1;Garage Martin;F-21;19/11/2026;19/12/2026;300,00;300,00\n"
+)
+
+
+def outstanding(engine: sa.Engine) -> dict[str, tuple[int, str]]:
+    from assistant.db.models import Invoice
+
+    with Session(engine) as s:
+        return {i.number: (i.outstanding_cents, i.status) for i in s.exec(select(Invoice)).all()}
+
+
+def test_an_older_ledger_export_does_not_undo_a_later_payment(engine, tmp_path):
+    from assistant.importing import import_payments
+
+    assert run(engine, tmp_path, LEDGER).ok
+    bank = tmp_path / "bank.csv"
+    bank.write_text(
+        "Date de règlement;Code client;N° facture;Montant réglé;Référence paiement\n"
+        "24/11/2026;C1;F-20;1 000,00;VIR-1\n"
+        "25/11/2026;C1;F-21;100,00;VIR-2\n",
+        encoding="utf-8",
+    )
+    assert import_payments(engine, bank, SLUG, policies=POLICIES).ok
+    assert outstanding(engine) == {"F-20": (0, "paid"), "F-21": (20000, "open")}
+    # The ERP export of 19/11 (its latest date) lags the bank file: re-importing it
+    # must neither reopen F-20 nor put the 100,00 back on F-21.
+    again = run(engine, tmp_path, LEDGER)
+    assert again.ok
+    assert outstanding(engine) == {"F-20": (0, "paid"), "F-21": (20000, "open")}
+    assert any("after 2026-11-19" in w for w in again.warnings)
+    # An export made after the payments is the truth again (here: F-21 re-invoiced in full).
+    later = run(engine, tmp_path, LEDGER.replace("19/11/2026;19/12/2026", "26/11/2026;26/12/2026"))
+    assert later.ok
+    assert outstanding(engine)["F-21"] == (30000, "open")
