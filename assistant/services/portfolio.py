@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, col, select
 
 from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, Handoff, Invoice, Promise
-from assistant.domain import CaseState, DebtorFacts, InvoiceLine, from_cents
+from assistant.domain import CaseState, DebtorFacts, HandoffRelease, InvoiceLine, from_cents
 from assistant.policy.schema import Policy
 
 LIVE_DRAFT_STATUSES = ("pending", "approved", "sending", "unknown")
@@ -42,6 +42,17 @@ def debtor_facts(row: Debtor, emails: list[str]) -> DebtorFacts:
         key_account=row.key_account,
         emails=tuple(emails),
         address=row.address,
+    )
+
+
+def handoff_release(case: Case) -> HandoffRelease | None:
+    """Return the officer's last "resume" decision on `case`, if any."""
+    if case.resumed_on is None:
+        return None
+    return HandoffRelease(
+        on=case.resumed_on,
+        balance=from_cents(case.resumed_balance_cents or 0),
+        broken_promises=case.resumed_broken_promises or 0,
     )
 
 
@@ -89,6 +100,7 @@ class Portfolio:
             first_letter_ref=case.first_letter_ref,
             snoozed_until=case.paused_until,
             steps_sent=tuple(self.steps_sent.get(cid, ())),
+            released=handoff_release(case),
         )
 
 
