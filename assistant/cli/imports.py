@@ -227,3 +227,48 @@ def payments(
 ) -> None:
     """Import payments and allocate them to invoices; one bad row and nothing is written."""
     _run("payments", file, creditor, mapping, False, dry_run, as_json, actor)
+
+
+@app.command("documents")
+def documents(
+    folder: Path = typer.Argument(
+        ..., exists=True, file_okay=False, help="Folder of invoice copies (PDF, PNG, JPEG)."
+    ),
+    creditor: str = CREDITOR_OPT,
+    dry_run: bool = DRY_RUN_OPT,
+    as_json: bool = JSON_OPT,
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Register invoice copies, matched to invoices by the number in their file name."""
+    from assistant.db.engine import session_scope
+    from assistant.importing.documents import register_documents
+
+    application = get_app(actor)
+    try:
+        with session_scope(application.engine) as session:
+            report = register_documents(
+                session, folder, creditor, application.actor, dry_run=dry_run
+            )
+    except LookupError as exc:
+        fail(str(exc), code=2)
+    finally:
+        application.close()
+    if as_json:
+        print_json(report.to_dict())
+        return
+    console.print(
+        f"[bold]documents[/]: {report.files} file(s) in {folder} → {creditor}"
+        + (" [yellow](dry run)[/]" if dry_run else ""),
+        highlight=False,
+    )
+    for item in report.registered:
+        console.print(f"registered {item['file']} → invoice {item['invoice']}", highlight=False)
+    if report.unchanged:
+        console.print(f"{report.unchanged} already registered", highlight=False)
+    for name in report.unmatched:
+        console.print(f"[yellow]no invoice matches[/] {name}", highlight=False)
+    for item in report.ambiguous:
+        console.print(
+            f"[yellow]several invoices match[/] {item['file']}: {', '.join(item['invoices'])}",
+            highlight=False,
+        )

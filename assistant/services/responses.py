@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from assistant.db.document_models import DraftAttachment
 from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, Invoice
 from assistant.domain import CaseState, ClientHistory, Finding, InvoiceLine
 from assistant.letters.formatting import formatter, locale_for
@@ -120,6 +121,9 @@ class TemplateResponseDrafter:
         state = _case_state(session, case, on)
         fmt = formatter(locale_for(letter_language(policy, debtor), policy.jurisdiction))
         currency = lines[0].currency
+        copies = _copies_for(session, case, kind, details, lines)
+        if copies:
+            details = {**details, "copies_attached": True}
         extra, dates, amounts = response_context(kind, details, fmt, currency)
         step = response_step(policy, kind)
         # Asked for invoice copies: the statement of account goes with the answer.
@@ -147,18 +151,18 @@ class TemplateResponseDrafter:
                 case=state,
                 on=on,
                 step=step,
-                attachments=letter.attachments,
+                attachments=letter.attachments + (("invoice_copies",) if copies else ()),
             )
         )
         if not debtor.emails:
             findings.append(Finding("no_contact", "The debtor has no valid email address."))
         note = None
-        if "invoice_copy" in extra.get("asked", ()):
+        if "invoice_copy" in extra.get("asked", ()) and not copies:
             note = (
                 "The debtor asks for invoice copies: the statement of account is attached; "
                 "send the copies in a follow-up message."
             )
-        return store_draft(
+        draft = store_draft(
             session,
             case,
             letter,
@@ -168,6 +172,29 @@ class TemplateResponseDrafter:
             kind=kind,
             engine_note=note,
         )
+        for doc in copies:
+            session.add(
+                DraftAttachment(
+                    draft_id=draft.id or 0,
+                    filename=doc.filename,
+                    content_type=doc.content_type,
+                    content=doc.content,
+                )
+            )
+        return draft
+
+
+def _copies_for(
+    session: Session, case: Case, kind: str, details: dict[str, Any], lines: list[InvoiceLine]
+) -> list[Any]:
+    """Return the registered copies to attach: every owed invoice's, or none at all."""
+    if kind != "info_answer" or "invoice_copy" not in (details.get("asked") or ()):
+        return []
+    from assistant.importing.documents import invoice_copies
+
+    owed = [i.number for i in lines if i.outstanding > 0]
+    copies = invoice_copies(session, case.creditor_id, owed)
+    return copies if len(copies) == len(owed) else []
 
 
 def remittance_invoices(lines: list[InvoiceLine], on: date) -> list[InvoiceLine]:
