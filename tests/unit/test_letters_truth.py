@@ -181,3 +181,31 @@ def test_a_remittance_request_names_only_invoices_already_due():
     soon = InvoiceLine("FA-0003", ON + timedelta(days=10), D("300.00"), D("300.00"))
     assert [i.number for i in remittance_invoices([*OLD, soon], ON)] == ["FA-0001", "FA-0002"]
     assert [i.number for i in remittance_invoices([soon], ON)] == ["FA-0003"]
+
+
+@pytest.mark.parametrize(
+    "kind", ["ack_promise", "plan_proposal", "remittance_request", "info_answer"]
+)
+@pytest.mark.parametrize("tone", ["courteous", "neutral", "firm", "formal"])
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("debtor_kind", ["company", "consumer"])
+def test_every_answer_reads_right_and_passes_the_validator(
+    renderer, kind, tone, language, debtor_kind
+):
+    from tests.unit.test_letters_render import assert_reads_right
+    from tests.unit.test_response_letters import DETAILS
+
+    debtor = replace(DEBTOR, name="Auto-École Durand" if debtor_kind == "company" else "Élodie Petit",
+                     kind=debtor_kind, language=language)  # fmt: skip
+    fmt = formatter("fr_FR" if language == "fr" else "en_GB")
+    extra, dates, amounts = response_context(kind, DETAILS[kind], fmt, "EUR")
+    step = response_step(DISTRIB, kind)
+    case = CaseState("REF-7Q2K", step_index=1, steps_sent=("reminder_1",))
+    letter = renderer.render(policy=DISTRIB, step=step, debtor=debtor, case=case, invoices=OLD,
+                             history=ClientHistory(), on=ON, extra=extra, extra_dates=dates,
+                             extra_amounts=amounts, tone=tone,
+                             statement=kind == "info_answer")  # fmt: skip
+    assert_reads_right(letter, debtor, first_letter=False)
+    found = validate_text(letter.subject, letter.text, letter.facts, policy=DISTRIB, debtor=debtor,
+                          case=case, on=ON, step=step, attachments=letter.attachments)  # fmt: skip
+    assert [f for f in found if f.blocking] == []
