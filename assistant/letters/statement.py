@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.letters.pdf import _fits_core_font, _LetterPdf
+from assistant.letters.pdf import _fits_core_font, _LetterPdf, table_rows
 
 _LABELS: dict[str, dict[str, Any]] = {
     "fr": {
@@ -62,18 +62,18 @@ def add_statement(pdf: _LetterPdf, ctx: dict[str, Any]) -> None:
         size=9,
         gap=5,
     )
-    pdf.use(9, bold=True)
-    pdf.set_fill_color(235, 235, 235)
-    for width, col, align in zip(_WIDTHS, labels["cols"], _ALIGNS, strict=True):
-        pdf.cell(width, 6, pdf.safe(col), border=1, align=align, fill=True)
-    pdf.ln()
-    pdf.use(9)
-    for inv in ctx["invoices"]:
-        number = (labels["credit"] if inv.credit else "") + inv.number
-        values = (number, inv.issue_date, inv.due_date, inv.amount, inv.paid, inv.outstanding)
-        for width, value, align in zip(_WIDTHS, values, _ALIGNS, strict=True):
-            pdf.cell(width, 6, pdf.safe(value), border=1, align=align)
-        pdf.ln()
+    rows = (
+        (
+            (labels["credit"] if inv.credit else "") + inv.number,
+            inv.issue_date,
+            inv.due_date,
+            inv.amount,
+            inv.paid,
+            inv.outstanding,
+        )
+        for inv in ctx["invoices"]
+    )
+    table_rows(pdf, _WIDTHS, _ALIGNS, labels["cols"], rows)
     lines = [(labels["balance"], ctx["total"])]
     penalties = ctx["penalties"]
     if penalties is not None:

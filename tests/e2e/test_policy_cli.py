@@ -26,6 +26,13 @@ def policy_file(tmp_path, text: str):
     return path
 
 
+def preview_pre_reminder(relance, tmp_path, *more: str) -> str:  # type: ignore[no-untyped-def]
+    """Preview the pre-reminder of atelier-bois with one added (a file not yet published)."""
+    path = policy_file(tmp_path, ATELIER.replace("  steps:\n", "  steps:\n" + PRE_REMINDER, 1))
+    args = ("policy", "preview", str(path), "--step", "pre_reminder", "--date", DAY, *more)
+    return relance(*args).stdout
+
+
 def line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
@@ -88,16 +95,7 @@ def test_preview_of_an_unpublished_file_shows_the_difference_from_live(relance, 
 
 
 def test_preview_sample_pre_reminder_lists_no_overdue_invoice(relance, tmp_path):
-    text = ATELIER.replace("  steps:\n", "  steps:\n" + PRE_REMINDER, 1)
-    out = relance(
-        "policy",
-        "preview",
-        str(policy_file(tmp_path, text)),
-        "--step",
-        "pre_reminder",
-        "--date",
-        DAY,
-    ).stdout
+    out = preview_pre_reminder(relance, tmp_path)
     assert "FA-2026-0142" in out
     assert "FA-2026-0101" not in out and "FA-2026-0117" not in out
 
@@ -117,18 +115,7 @@ def test_preview_of_a_case_lists_exactly_what_the_cycle_drafts(relance, tmp_path
         assert (number in preview) == (number in shown["body_text"]), number
     assert "FA-OLD" in preview and "FA-SOON" not in preview
     # A pre-reminder of the same case (new policy not yet live) lists only what is not yet due.
-    text = ATELIER.replace("  steps:\n", "  steps:\n" + PRE_REMINDER, 1)
-    pre = relance(
-        "policy",
-        "preview",
-        str(policy_file(tmp_path, text)),
-        "--step",
-        "pre_reminder",
-        "--case",
-        ref,
-        "--date",
-        DAY,
-    ).stdout
+    pre = preview_pre_reminder(relance, tmp_path, "--case", ref)
     assert "FA-SOON" in pre and "FA-OLD" not in pre
 
 
