@@ -27,6 +27,7 @@ from assistant.letters.figures import (
     invoice_shape,
     read_figures,
 )
+from assistant.letters.form_checks import check_attachments, check_mail
 from assistant.letters.formatting import formatter, locale_for
 from assistant.letters.legal import (
     AMOUNT_SPLIT_LABELS,
@@ -93,20 +94,6 @@ PENALTY_WORDS: tuple[str, ...] = (
     "fixed-sum compensation",
 )
 LONG_TEXT_CHARS = 8000
-# Words by which a letter says something is attached (folded: no accents, lower case).
-ATTACHMENT_WORDS: tuple[str, ...] = (
-    "piece jointe",
-    "pieces jointes",
-    "ci-joint",
-    "ci-jointe",
-    "ci-joints",
-    "ci-jointes",
-    "en annexe",
-    "attached",
-    "enclosed",
-    "attachment",
-)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 
 _WORD = re.compile(r"\w+")
 _MASK = " ¦ "
@@ -438,52 +425,6 @@ def _allowed_amounts(facts: LetterFacts) -> set[Decimal]:
     return amounts
 
 
-def _check_attachments(folded: str, attachments: tuple[str, ...], findings: list[Finding]) -> None:
-    """Block a letter that says something is attached when its PDF does not hold it."""
-    for sentence in _SENTENCE_END.split(folded):
-        if not _phrase_hits(sentence, ATTACHMENT_WORDS):
-            continue
-        if "releve" in sentence or "statement" in sentence:
-            needed, what = "statement", "a statement of account"
-        elif "copie" in sentence or "copy" in sentence or "copies" in sentence:
-            needed, what = "invoice_copies", "invoice copies"
-        else:
-            needed, what = "", "an attachment"
-        present = needed in attachments if needed else bool(attachments)
-        if not present:
-            findings.append(
-                Finding(
-                    "missing_attachment",
-                    f"The letter says {what} is attached, but the draft carries none: "
-                    "attach it or change the wording.",
-                )
-            )
-            return
-
-
-def _check_mail(
-    policy: Policy, step: LadderStep, debtor: DebtorFacts, language: str, findings: list[Finding]
-) -> None:
-    """Check what the letter's form needs: a postal address, a sign-off in its language."""
-    if step.formal_notice and step.pdf and not (debtor.address or "").strip():
-        findings.append(
-            Finding(
-                "no_postal_address",
-                f"The formal notice goes by registered mail, but {debtor.name} has no postal "
-                "address: import it (debtor_address) before approving.",
-            )
-        )
-    if language != policy.language and language not in policy.voice.translations:
-        findings.append(
-            Finding(
-                "untranslated_sign_off",
-                f"The letter is in {language} but the policy has no {language} sign-off "
-                f"(voice.translations.{language}): it closes with {policy.voice.sign_off!r}.",
-                blocking=False,
-            )
-        )
-
-
 def _check_contacts(
     policy: Policy, step: LadderStep, case: CaseState, on: date, findings: list[Finding]
 ) -> None:
@@ -553,9 +494,9 @@ def validate_text(
     _check_penalties(wording, facts, policy, debtor, findings)
     _check_figures(whole, facts, policy, debtor, case, locale, findings)
     _check_contacts(policy, step, case, on, findings)
-    _check_mail(policy, step, debtor, language, findings)
+    findings += check_mail(policy, step, debtor, language)
     if attachments is not None:
-        _check_attachments(_fold(subject) + "\n" + _fold(text), attachments, findings)
+        findings += check_attachments(_fold(subject) + "\n" + _fold(text), attachments)
 
     if not policy.creditor.iban and not policy.creditor.payment_url:
         findings.append(
