@@ -106,7 +106,10 @@ def check(
 
 def _sample(on: date, step: LadderStep) -> tuple[DebtorFacts, CaseState, list[InvoiceLine]]:
     debtor = DebtorFacts(
-        ref="PREVIEW", name="Exemple Client SARL", emails=("compta@client.example",)
+        ref="PREVIEW",
+        name="Exemple Client SARL",
+        emails=("compta@client.example",),
+        address="5 rue de l'Exemple, 69002 Lyon",
     )
     soon = on + timedelta(days=max(0, min(3, -step.days_after_due)))
     invoices = [
