@@ -89,6 +89,7 @@ def test_preview_of_an_unpublished_file_shows_the_difference_from_live(relance, 
     )
     out = result.stdout
     assert "difference from the live policy" in out
+    assert "BLOCKING" not in out  # the sample debtor has what a registered letter needs
     diff = out.split("difference from the live policy", 1)[1]
     assert re.search(r"^-.*\b4 décembre 2026", diff, re.M)
     assert re.search(r"^\+.*\b11 décembre 2026", diff, re.M)
