@@ -8,7 +8,14 @@ from typing import Any
 import typer
 
 from assistant.cli.common import AS_OPTION, console, fail, get_app, parse_date, print_json
-from assistant.cli.display import currency_of, day, formatter_of, money, people_table
+from assistant.cli.display import (
+    currency_of,
+    day,
+    display_policies,
+    formatter_of,
+    money,
+    people_table,
+)
 from assistant.db.engine import session_scope
 from assistant.services.case_control import CaseControlError, pause_case, resume_case
 from assistant.services.case_view import case_details, list_cases
@@ -33,7 +40,7 @@ def list_command(
     if as_json:
         print_json(rows)
         return
-    policies = _policies(application)
+    policies = display_policies(application)
     lines = []
     for r in rows:
         fmt = formatter_of(policies, r["creditor"])
@@ -49,17 +56,17 @@ def list_command(
                 day(fmt, r["last_contact"]),
             )
         )
-    headers = (
-        "case",
-        "creditor",
-        "debtor",
-        "status",
-        "step",
-        "balance",
-        "invoices",
-        "last contact",
+    headers = ["case", "creditor", "debtor", "status", "step", "balance", "invoices"]
+    headers.append("last contact")
+    one_creditor = len({r["creditor"] for r in rows}) <= 1
+    keep = [i for i, h in enumerate(headers) if not (h == "creditor" and one_creditor)]
+    table = people_table(
+        [headers[i] for i in keep],
+        [[line[i] for i in keep] for line in lines],
+        identifiers=("case",),
+        whole=("status", "step", "balance", "invoices", "last contact"),
     )
-    console.print(people_table(headers, lines, identifiers=("case",)))
+    console.print(table)
     console.print(f"{len(rows)} case(s)")
 
 
@@ -79,7 +86,7 @@ def show(
         print_json(data)
         return
     d = data["debtor"]
-    policies = _policies(application)
+    policies = display_policies(application)
     loc = formatter_of(policies, data["creditor"])
     console.rule(f"{data['ref']} — {d['name']} ({d['ref']}) — {data['creditor']}")
     console.print(
@@ -114,7 +121,11 @@ def show(
         for i in data["invoices"]
     ]
     headers = ("invoice", "due", "amount", "outstanding", "status", "days late")
-    console.print(people_table(headers, lines, identifiers=("invoice",)))
+    console.print(
+        people_table(
+            headers, lines, identifiers=("invoice",), whole=("due", "amount", "outstanding")
+        )
+    )
     for title, key, fmt in (
         (
             "Drafts",
@@ -151,14 +162,6 @@ def show(
             console.print(f"[bold]{title}[/]")
             for item in data[key]:
                 console.print("  " + fmt(item), highlight=False, markup=False)
-
-
-def _policies(application: Any) -> Mapping[str, Any]:
-    """Return the policies if they load (display only: a broken policy shows plain figures)."""
-    try:
-        return application.policies
-    except Exception:  # noqa: BLE001 — showing a case must not depend on a valid policy
-        return {}
 
 
 def reading(analysis: Any) -> str:

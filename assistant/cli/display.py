@@ -7,9 +7,19 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from assistant.letters.formatting import Formatter, formatter, locale_for
+
+
+def display_policies(application: Any) -> Mapping[str, Any]:
+    """Return the policies if they load (display only: a broken policy shows plain figures)."""
+    try:
+        return application.policies
+    except Exception:  # noqa: BLE001 — showing data must not depend on a valid policy
+        return {}
 
 
 def formatter_of(policies: Mapping[str, Any], creditor: str | None) -> Formatter | None:
@@ -35,8 +45,8 @@ def money(fmt: Formatter | None, amount: Any, currency: str | None = "EUR") -> s
         return "—"
     value = Decimal(str(amount))
     if fmt is None:
-        return f"{value:.2f}" + (f" {currency}" if currency else "")
-    return fmt.money(value, currency or "EUR")
+        return f"{value:.2f}" + (f"\u00a0{currency}" if currency else "")
+    return fmt.money(value, currency or "EUR").replace(" ", "\u00a0")  # one piece
 
 
 def day(fmt: Formatter | None, value: Any) -> str:
@@ -54,16 +64,20 @@ def day(fmt: Formatter | None, value: Any) -> str:
 
 
 def people_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], identifiers: Sequence[str] = ()
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    identifiers: Sequence[str] = (),
+    whole: Sequence[str] = (),
 ) -> Table:
-    """Build a table whose identifier columns never wrap nor shrink; other columns fold."""
-    table = Table(*(), pad_edge=False, collapse_padding=True)
+    """Build a table that fits the terminal: identifier and `whole` columns (amounts, dates,
+    statuses) never wrap nor shrink; the other columns wrap at word boundaries."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
     for i, header in enumerate(headers):
-        if header in identifiers:
-            width = max([len(header), *(len(r[i]) for r in rows)])
+        if header in identifiers or header in whole:
+            width = max([len(header), *(Text.from_markup(r[i]).cell_len for r in rows)])
             table.add_column(header, no_wrap=True, min_width=width)
         else:
-            table.add_column(header, overflow="fold")
+            table.add_column(header, overflow="fold", ratio=1)
     for row in rows:
         table.add_row(*row)
     return table

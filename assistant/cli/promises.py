@@ -7,7 +7,7 @@ from enum import StrEnum
 import typer
 
 from assistant.cli.common import console, get_app, parse_date, print_json
-from assistant.cli.display import money, people_table
+from assistant.cli.display import people_table
 from assistant.db.engine import session_scope
 from assistant.services.queues import list_promises
 
@@ -53,7 +53,7 @@ def list_command(
             str(r["id"]),
             r["case"],
             r["debtor"],
-            "balance" if r["amount"] is None else money(None, r["amount"], r["currency"]),
+            "balance" if r["amount"] is None else f"{r['amount']:.2f} {r['currency'] or ''}",
             str(r["due_on"]),
             str(r["grace_until"]),
             r["status"],
@@ -61,5 +61,8 @@ def list_command(
         for r in rows
     ]
     headers = ("id", "case", "debtor", "amount", "due", "grace until", "status")
-    console.print(people_table(headers, lines, identifiers=("id", "case")))
+    table = people_table(
+        headers, lines, identifiers=("id", "case"), whole=("amount", "due", "grace until", "status")
+    )
+    console.print(table)
     console.print(f"{len(rows)} promise(s)")

@@ -13,13 +13,18 @@ def test_case_views_keep_identifiers_whole_and_write_french_figures(relance, mon
     monkeypatch.setenv("COLUMNS", "80")
     imported(relance)
     cases = as_json(relance("cases", "list", "--json"))
-    out = relance("cases", "list").stdout
+    out = relance("cases", "list").stdout.replace("\u00a0", " ")
     assert max(len(line) for line in out.splitlines()) <= 80
     for case in cases:
         assert case["ref"] in out  # never "REF-T…"
     assert "…" not in out
     assert re.search(r"\d \d{3},\d{2} €|\d+,\d{2} €", out)  # 10 266,45 €, not 10266.45
-    shown = relance("cases", "show", cases[0]["ref"]).stdout
+    drafts = relance("drafts", "list").stdout.replace("\u00a0", " ")
+    assert max(len(line) for line in drafts.splitlines()) <= 80
+    for draft in as_json(relance("drafts", "list", "--json")):
+        assert draft["case"] in drafts
+    assert re.search(r"\d+,\d{2} €", drafts)
+    shown = relance("cases", "show", cases[0]["ref"]).stdout.replace("\u00a0", " ")
     assert re.search(r"balance: [\d ]+,\d{2} €", shown)
     assert re.search(r"\d{2}/\d{2}/\d{4}", shown)
 
