@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from assistant.db.models import Case, Invoice, Payment, Promise
+from assistant.db.models import Case, Draft, Invoice, Payment, Promise, utcnow
 from assistant.services.audit import record
 
 
@@ -42,6 +42,24 @@ def _judge(session: Session, promise: Promise, case: Case, on: date) -> tuple[st
     return promise_outcome(promise.amount_cents, int(paid), int(balance)), int(paid)
 
 
+def _withdraw_letters(session: Session, case: Case, actor: str) -> None:
+    """Withdraw the case's ladder drafts not yet sent (written as after a broken promise)."""
+    reason = "the promise was kept after all: a payment made in time was imported late"
+    for draft in session.exec(
+        select(Draft).where(
+            Draft.case_id == case.id,
+            Draft.kind == "step",
+            col(Draft.status).in_(("pending", "approved")),
+        )
+    ):
+        draft.status = "rejected"
+        draft.reject_reason = reason
+        draft.decided_by = actor
+        draft.decided_at = utcnow()
+        session.add(draft)
+        record(session, actor, "draft.withdrawn", "draft", draft.id, case=case.ref, reason=reason)
+
+
 def check_promises(session: Session, creditor_id: int, on: date, actor: str) -> dict[str, int]:
     """Settle every pending promise whose date plus grace has passed; return counts.
 
@@ -62,6 +80,8 @@ def check_promises(session: Session, creditor_id: int, on: date, actor: str) -> 
         outcome, paid = _judge(session, promise, case, on)
         if promise.status == outcome:
             continue
+        if promise.status == "broken":  # kept after all: its broken-promise letter must go
+            _withdraw_letters(session, case, actor)
         promise.status = outcome
         promise.resolved_on = on
         session.add(promise)

@@ -87,3 +87,21 @@ def test_a_payment_after_the_grace_period_does_not_keep_it(db_url, tmp_path):
         check_promises(s, creditor_id or 0, date(2026, 12, 11), "t")
     assert state(app) == ("broken", True)
     app.close()
+
+
+def test_a_broken_promise_letter_not_yet_sent_is_withdrawn_when_the_payment_shows_up(
+    db_url, tmp_path
+):
+    app = seeded(db_url)
+    run_cycle(app, date(2026, 12, 5), creditor=SLUG)
+    with session_scope(app.engine) as s:
+        [first] = s.exec(select(Draft)).all()
+        assert "aviez annoncé" in first.body_text and first.status == "pending"
+    pay(app, tmp_path)  # paid on the promised day, the bank file came late
+    run_cycle(app, date(2026, 12, 6), creditor=SLUG)
+    assert state(app) == ("kept", False)
+    with session_scope(app.engine) as s:
+        drafts = s.exec(select(Draft).order_by(Draft.id)).all()
+    assert drafts[0].status == "rejected" and "kept after all" in (drafts[0].reject_reason or "")
+    assert all("aviez annoncé" not in d.body_text for d in drafts[1:])
+    app.close()
