@@ -71,6 +71,15 @@ class ClientHistory:
 
 
 @dataclass(frozen=True)
+class HandoffRelease:
+    """An officer's decision to resume a handed-off case, with the facts it was taken on."""
+
+    on: date
+    balance: Decimal  # open balance then (every open invoice and credit note)
+    broken_promises: int
+
+
+@dataclass(frozen=True)
 class CaseState:
     """Where a case stands on the ladder."""
 
@@ -86,6 +95,9 @@ class CaseState:
     first_letter_on: date | None = None
     first_letter_ref: str | None = None
     snoozed_until: date | None = None  # out of office: no contact before this day
+    # Names of the ladder steps actually sent, oldest first (None: history not loaded).
+    steps_sent: tuple[str, ...] | None = None
+    released: HandoffRelease | None = None  # last "resume" of a hand-off by an officer
 
 
 @dataclass(frozen=True)

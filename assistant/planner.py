@@ -55,6 +55,33 @@ def open_credit_notes(invoices: Sequence[InvoiceLine]) -> list[InvoiceLine]:
     return [i for i in invoices if i.status == "open" and i.outstanding < 0]
 
 
+def upcoming_invoices(
+    step: LadderStep, invoices: Sequence[InvoiceLine], on: date
+) -> list[InvoiceLine]:
+    """Return the open invoices a pre-reminder may list: not yet due, due within its horizon."""
+    horizon = on + timedelta(days=-step.days_after_due)
+    return [
+        i
+        for i in actionable_invoices(invoices, on, include_not_due=True)
+        if on <= i.due_date <= horizon
+    ]
+
+
+def step_invoices(
+    step: LadderStep, invoices: Sequence[InvoiceLine], on: date
+) -> tuple[InvoiceLine, ...]:
+    """Return the invoices the letter of `step` lists on `on`, as the cycle selects them."""
+    selected = (
+        upcoming_invoices(step, invoices, on) if step.pre_due else actionable_invoices(invoices, on)
+    )
+    return tuple(selected) + tuple(open_credit_notes(invoices))
+
+
+def open_balance(invoices: Sequence[InvoiceLine]) -> Decimal:
+    """Return what the debtor owes on open invoices and credit notes, due or not."""
+    return sum((i.outstanding for i in invoices if i.status == "open"), Decimal("0"))
+
+
 def contacts_in_window(case: CaseState, policy: Policy, on: date) -> int:
     """Count messages sent to the case within the policy's contact-cap window."""
     start = on - timedelta(days=policy.contact_cap.per_days - 1)
@@ -116,12 +143,7 @@ def plan_case(
         return Plan("nothing", "no overdue invoice")
 
     if pre_due_possible:
-        horizon = on + timedelta(days=-steps[0].days_after_due)
-        upcoming = [
-            i
-            for i in actionable_invoices(invoices, on, include_not_due=True)
-            if on <= i.due_date <= horizon
-        ]
+        upcoming = upcoming_invoices(steps[0], invoices, on)
         if not upcoming:
             return Plan("nothing", "no invoice overdue or falling due soon")
         selected = upcoming
@@ -154,14 +176,19 @@ def plan_case(
         )
 
     rules = policy.handoff
-    if case.broken_promises >= rules.broken_promises:
+    released = case.released
+    open_total = open_balance(invoices)
+    # An officer resumed the case: the rules that fired then stay quiet until the facts change.
+    more_broken = released is None or case.broken_promises > released.broken_promises
+    larger = released is None or open_total > released.balance
+    if case.broken_promises >= rules.broken_promises and more_broken:
         return Plan(
             "handoff",
             f"{case.broken_promises} broken promise(s): policy hands off at "
             f"{rules.broken_promises}",
             invoices=letter_invoices,
         )
-    if rules.amount_threshold is not None and balance >= rules.amount_threshold:
+    if rules.amount_threshold is not None and balance >= rules.amount_threshold and larger:
         return Plan(
             "handoff",
             f"balance {balance} at or above the hand-off threshold {rules.amount_threshold}",
@@ -175,6 +202,12 @@ def plan_case(
         index = case.step_index + 1
 
     if index >= len(steps):
+        if released is not None and not (more_broken or larger):
+            return Plan(
+                "nothing",
+                f"ladder complete; resumed by an officer on {released.on.isoformat()}: no "
+                "hand-off until a new broken promise or a larger balance",
+            )
         last = case.last_contact_on or on
         due = last + timedelta(days=rules.days_after_last_step)
         if on >= due:

@@ -171,7 +171,7 @@ def validate_yaml(text: str, model: type[M], *, what: str, unknown: str) -> M:
             msg = err["msg"].removeprefix("Value error, ")
             if msg.startswith("@") and ": " in msg:
                 path, _, msg = msg[1:].partition(": ")
-                loc = (*loc, *path.split("."))
+                loc = (*loc, *(int(p) if p.isdigit() else p for p in path.split(".")))
             if err["type"] == "extra_forbidden":
                 msg = unknown
             issues.append(LocatedIssue(nearest_line(lines, loc), field_name(loc), msg))

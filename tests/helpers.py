@@ -37,6 +37,7 @@ def seed_debtor(
     kind: str = "company",
     key_account: bool = False,
     language: str | None = None,
+    address: str | None = "2 rue de la Paix, 75002 Paris",
 ) -> Debtor:
     """Add a debtor with invoices given as (number, days_late, amount_cents[, status, outstanding])."""
     debtor = Debtor(
@@ -46,6 +47,7 @@ def seed_debtor(
         kind=kind,
         key_account=key_account,
         language=language,
+        address=address,
     )
     session.add(debtor)
     session.flush()

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import typer
-from rich.table import Table
 
 from assistant.cli.common import AS_OPTION, console, fail, get_app, parse_date, print_json
+from assistant.cli.display import (
+    currency_of,
+    day,
+    display_policies,
+    formatter_of,
+    money,
+    people_table,
+)
 from assistant.db.engine import session_scope
 from assistant.services.case_control import CaseControlError, pause_case, resume_case
 from assistant.services.case_view import case_details, list_cases
@@ -30,20 +40,32 @@ def list_command(
     if as_json:
         print_json(rows)
         return
-    table = Table(
-        "case", "creditor", "debtor", "status", "step", "balance", "invoices", "last contact"
-    )
+    policies = display_policies(application)
+    lines = []
     for r in rows:
-        table.add_row(
-            r["ref"],
-            r["creditor"],
-            r["debtor"],
-            r["status"],
-            r["step"] or "—",
-            f"{r['balance']:.2f}",
-            str(r["open_invoices"]),
-            str(r["last_contact"] or "—"),
+        fmt = formatter_of(policies, r["creditor"])
+        lines.append(
+            (
+                r["ref"],
+                r["creditor"],
+                r["debtor"],
+                r["status"],
+                r["step"] or "—",
+                money(fmt, r["balance"], currency_of(policies, r["creditor"]) or ""),
+                str(r["open_invoices"]),
+                day(fmt, r["last_contact"]),
+            )
         )
+    headers = ["case", "creditor", "debtor", "status", "step", "balance", "invoices"]
+    headers.append("last contact")
+    one_creditor = len({r["creditor"] for r in rows}) <= 1
+    keep = [i for i, h in enumerate(headers) if not (h == "creditor" and one_creditor)]
+    table = people_table(
+        [headers[i] for i in keep],
+        [[line[i] for i in keep] for line in lines],
+        identifiers=("case",),
+        whole=("status", "step", "balance", "invoices", "last contact"),
+    )
     console.print(table)
     console.print(f"{len(rows)} case(s)")
 
@@ -64,10 +86,13 @@ def show(
         print_json(data)
         return
     d = data["debtor"]
+    policies = display_policies(application)
+    loc = formatter_of(policies, data["creditor"])
     console.rule(f"{data['ref']} — {d['name']} ({d['ref']}) — {data['creditor']}")
     console.print(
         f"Status: [bold]{data['status']}[/]   step: {data['step'] or '—'}   "
-        f"last contact: {data['last_contact'] or '—'}   balance: {data['balance']:.2f}"
+        f"last contact: {day(loc, data['last_contact'])}   "
+        f"balance: {money(loc, data['balance'], currency_of(policies, data['creditor']) or '')}"
     )
     console.print(
         "Contacts: "
@@ -84,17 +109,23 @@ def show(
         f"promises kept {h['promises_kept']} / broken {h['promises_broken']}, "
         f"open disputes {h['open_disputes']}"
     )
-    table = Table("invoice", "due", "amount", "outstanding", "status", "days late")
-    for i in data["invoices"]:
-        table.add_row(
+    lines = [
+        (
             i["number"],
-            str(i["due_date"]),
-            f"{i['amount']:.2f}",
-            f"{i['outstanding']:.2f}",
+            day(loc, i["due_date"]),
+            money(loc, i["amount"], i.get("currency") or "EUR"),
+            money(loc, i["outstanding"], i.get("currency") or "EUR"),
             i["status"],
             str(i["days_late"] if i["days_late"] is not None else ""),
         )
-    console.print(table)
+        for i in data["invoices"]
+    ]
+    headers = ("invoice", "due", "amount", "outstanding", "status", "days late")
+    console.print(
+        people_table(
+            headers, lines, identifiers=("invoice",), whole=("due", "amount", "outstanding")
+        )
+    )
     for title, key, fmt in (
         (
             "Drafts",
@@ -105,7 +136,9 @@ def show(
             "Promises",
             "promises",
             lambda x: (
-                f"#{x['id']} {x['amount']} {x['currency'] or ''} by {x['due_on']} — {x['status']}"
+                f"#{x['id']} "
+                + ("the balance" if x["amount"] is None else money(loc, x["amount"], x["currency"]))
+                + f" by {day(loc, x['due_on'])} — {x['status']}"
             ),
         ),
         (
@@ -120,7 +153,8 @@ def show(
             "Replies",
             "messages",
             lambda x: (
-                f"#{x['id']} {x['received_at']} {x['from']} [{x['status']}] {x['analysis'] or ''}\n    {x['reply_text'] or ''}"
+                f"#{x['id']} {day(loc, x['received_at'])} {x['from']} [{x['status']}] "
+                f"{reading(x['analysis'])}\n    {x['reply_text'] or ''}"
             ),
         ),
     ):
@@ -128,6 +162,28 @@ def show(
             console.print(f"[bold]{title}[/]")
             for item in data[key]:
                 console.print("  " + fmt(item), highlight=False, markup=False)
+
+
+def reading(analysis: Any) -> str:
+    """Return the reply analyser's reading in words: intent, confidence, promise, evidence."""
+    if not analysis:
+        return ""
+    if not isinstance(analysis, Mapping):
+        return str(analysis)
+    parts = [str(analysis.get("intent") or "?")]
+    if analysis.get("confidence") is not None:
+        parts.append(f"({float(analysis['confidence']):.0%})")
+    if analysis.get("needs_human"):
+        parts.append("needs a human")
+    promise = analysis.get("promise")
+    if isinstance(promise, Mapping) and promise.get("date"):
+        amount = promise.get("amount")
+        parts.append(f"promise {amount or 'balance'} by {promise['date']}")
+    evidence = analysis.get("evidence")
+    if evidence:
+        quoted = evidence if isinstance(evidence, str) else " / ".join(map(str, evidence))
+        parts.append(f"« {quoted} »")
+    return " ".join(parts)
 
 
 @app.command("pause")

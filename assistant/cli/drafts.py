@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 from sqlmodel import Session, col, select
 
 from assistant.cli.common import AS_OPTION, console, fail, get_app, policies_or_fail, print_json
+from assistant.cli.display import display_policies, formatter_of, money, people_table
 from assistant.db.engine import session_scope
 from assistant.db.models import Case, Creditor, Debtor, Draft
 from assistant.services.approval import (
@@ -93,26 +93,40 @@ def list_drafts(
     if as_json:
         print_json(rows)
         return
-    table = Table(
-        "id", "case", "creditor", "debtor", "step", "status", "total", "findings", "subject"
-    )
+    policies = display_policies(application)
+    lines = []
     for r in rows:
         flag = (
             f"[red]{r['blocking']} blocking[/]"
             if r["blocking"]
             else (f"[yellow]{r['warnings']} warn[/]" if r["warnings"] else "[green]valid[/]")
         )
-        table.add_row(
-            str(r["id"]),
-            str(r["case"]),
-            str(r["creditor"]),
-            str(r["debtor"]),
-            str(r["step"]),
-            str(r["status"]),
-            f"{r['total']} {r['currency']}",
-            flag,
-            str(r["subject"]),
+        fmt = formatter_of(policies, str(r["creditor"]))
+        lines.append(
+            (
+                str(r["id"]),
+                str(r["case"]),
+                str(r["creditor"]),
+                str(r["debtor"]),
+                str(r["step"]),
+                str(r["status"]),
+                money(fmt, r["total"], r["currency"]),
+                flag,
+                str(r["subject"]),
+            )
         )
+    headers = ["id", "case", "creditor", "debtor", "step", "status", "total", "findings", "subject"]
+    # At 80 columns the subject (see `drafts show`) and a creditor shared by every row go.
+    drop = {"subject"} if console.width < 120 else set()
+    if len({r["creditor"] for r in rows}) <= 1:
+        drop.add("creditor")
+    keep = [i for i, h in enumerate(headers) if h not in drop]
+    table = people_table(
+        [headers[i] for i in keep],
+        [[line[i] for i in keep] for line in lines],
+        identifiers=("id", "case"),
+        whole=("step", "status", "total", "findings"),
+    )
     console.print(table)
     console.print(f"{len(rows)} draft(s)")
 

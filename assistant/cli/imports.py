@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -16,6 +17,7 @@ from assistant.cli.common import (
     err_console,
     fail,
     get_app,
+    parse_date,
     policies_or_fail,
     print_json,
 )
@@ -69,6 +71,7 @@ def _run(
     dry_run: bool,
     as_json: bool,
     actor: str | None,
+    as_of: date | None = None,
 ) -> None:
     application = get_app(actor)
     with policies_or_fail(application):
@@ -84,6 +87,7 @@ def _run(
                     snapshot=snapshot,
                     dry_run=dry_run,
                     progress=progress,
+                    as_of=as_of,
                 )
             else:
                 report = import_payments(
@@ -148,6 +152,11 @@ def render(report: ImportReport) -> None:
     for label, count in rows:
         summary.add_row(label, str(count))
     console.print(summary)
+    _print_totals(report)
+    for header in report.ignored_columns:
+        console.print(f"ignored column: {header}", highlight=False, markup=False)
+    for assumption in report.assumptions:
+        console.print(f"[yellow]assumed:[/] {assumption}", highlight=False)
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if report.ok:
@@ -170,6 +179,18 @@ def render(report: ImportReport) -> None:
     console.print("[bold red]Nothing was imported:[/] fix the rows above and import again.")
 
 
+def _print_totals(report: ImportReport) -> None:
+    """Print the file's control totals (to check against the ERP's own)."""
+    totals = report.totals
+    if not totals:
+        return
+    parts = [f"{totals['rows']} rows", f"{totals['debtors']} debtors"]
+    for key in ("amount", "outstanding"):
+        for currency, value in totals.get(key, {}).items():
+            parts.append(f"{key} {value} {currency}")
+    console.print("control totals: " + ", ".join(parts), highlight=False)
+
+
 @app.command("invoices")
 def invoices(
     file: Path = FILE_ARG,
@@ -183,9 +204,16 @@ def invoices(
     dry_run: bool = DRY_RUN_OPT,
     as_json: bool = JSON_OPT,
     actor: str | None = AS_OPTION,
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Date the export was made (YYYY-MM-DD; default: its latest date). Payments "
+        "imported with a later date are kept.",
+    ),
 ) -> None:
     """Import an aged balance or invoice history; one bad row and nothing is written."""
-    _run("invoices", file, creditor, mapping, snapshot, dry_run, as_json, actor)
+    day = parse_date(as_of) if as_of else None
+    _run("invoices", file, creditor, mapping, snapshot, dry_run, as_json, actor, day)
 
 
 @app.command("payments")
@@ -199,3 +227,48 @@ def payments(
 ) -> None:
     """Import payments and allocate them to invoices; one bad row and nothing is written."""
     _run("payments", file, creditor, mapping, False, dry_run, as_json, actor)
+
+
+@app.command("documents")
+def documents(
+    folder: Path = typer.Argument(
+        ..., exists=True, file_okay=False, help="Folder of invoice copies (PDF, PNG, JPEG)."
+    ),
+    creditor: str = CREDITOR_OPT,
+    dry_run: bool = DRY_RUN_OPT,
+    as_json: bool = JSON_OPT,
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Register invoice copies, matched to invoices by the number in their file name."""
+    from assistant.db.engine import session_scope
+    from assistant.importing.documents import register_documents
+
+    application = get_app(actor)
+    try:
+        with session_scope(application.engine) as session:
+            report = register_documents(
+                session, folder, creditor, application.actor, dry_run=dry_run
+            )
+    except LookupError as exc:
+        fail(str(exc), code=2)
+    finally:
+        application.close()
+    if as_json:
+        print_json(report.to_dict())
+        return
+    console.print(
+        f"[bold]documents[/]: {report.files} file(s) in {folder} → {creditor}"
+        + (" [yellow](dry run)[/]" if dry_run else ""),
+        highlight=False,
+    )
+    for item in report.registered:
+        console.print(f"registered {item['file']} → invoice {item['invoice']}", highlight=False)
+    if report.unchanged:
+        console.print(f"{report.unchanged} already registered", highlight=False)
+    for name in report.unmatched:
+        console.print(f"[yellow]no invoice matches[/] {name}", highlight=False)
+    for item in report.ambiguous:
+        console.print(
+            f"[yellow]several invoices match[/] {item['file']}: {', '.join(item['invoices'])}",
+            highlight=False,
+        )

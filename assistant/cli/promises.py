@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 import typer
-from rich.table import Table
 
 from assistant.cli.common import console, get_app, parse_date, print_json
+from assistant.cli.display import people_table
 from assistant.db.engine import session_scope
 from assistant.services.queues import list_promises
 
@@ -21,6 +21,7 @@ class PromiseStatus(StrEnum):
     KEPT = "kept"
     BROKEN = "broken"
     CANCELLED = "cancelled"
+    ALL = "all"
 
 
 @app.callback()
@@ -30,7 +31,9 @@ def promises() -> None:
 
 @app.command("list")
 def list_command(
-    status: PromiseStatus | None = typer.Option(None, "--status", help="pending|kept|broken"),
+    status: PromiseStatus | None = typer.Option(
+        None, "--status", help="pending|kept|broken|cancelled|all (default: all)"
+    ),
     due_before: str | None = typer.Option(
         None, "--due-before", help="Only promises due before this day (YYYY-MM-DD)."
     ),
@@ -40,16 +43,26 @@ def list_command(
     application = get_app()
     before = parse_date(due_before) if due_before else None
     with session_scope(application.engine) as session:
-        rows = list_promises(session, status=status.value if status else None, due_before=before)
+        wanted = status.value if status and status != PromiseStatus.ALL else None
+        rows = list_promises(session, status=wanted, due_before=before)
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "case", "debtor", "amount", "due", "grace until", "status")
-    for r in rows:
-        amount = "balance" if r["amount"] is None else f"{r['amount']:.2f} {r['currency'] or ''}"
-        table.add_row(
-            str(r["id"]), r["case"], r["debtor"], amount, str(r["due_on"]),
-            str(r["grace_until"]), r["status"],
+    lines = [
+        (
+            str(r["id"]),
+            r["case"],
+            r["debtor"],
+            "balance" if r["amount"] is None else f"{r['amount']:.2f} {r['currency'] or ''}",
+            str(r["due_on"]),
+            str(r["grace_until"]),
+            r["status"],
         )  # fmt: skip
+        for r in rows
+    ]
+    headers = ("id", "case", "debtor", "amount", "due", "grace until", "status")
+    table = people_table(
+        headers, lines, identifiers=("id", "case"), whole=("amount", "due", "grace until", "status")
+    )
     console.print(table)
     console.print(f"{len(rows)} promise(s)")

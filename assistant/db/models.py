@@ -94,6 +94,10 @@ class Case(SQLModel, table=True):
     first_letter_ref: str | None = None
     paused_until: date | None = None
     broken_promise_pending: bool = False
+    # An officer's last "resume" of a hand-off and the facts then (see planner.plan_case).
+    resumed_on: date | None = None
+    resumed_balance_cents: int | None = None
+    resumed_broken_promises: int | None = None
     opened_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -56,8 +56,10 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "debtor_siren": ("siren", "n siren", "numero siren", "siret", "n siret", "company number"),
     "debtor_type": (
-        "type client", "type de client", "type tiers", "categorie client", "customer type",
-        "client type", "debtor type",
+        "type client", "type de client", "type tiers", "type de tiers", "categorie client",
+        "categorie de client", "categorie tiers", "nature client", "nature du client",
+        "nature tiers", "customer type", "client type", "debtor type", "customer category",
+        "type", "categorie", "nature", "category", "b2b b2c", "b2b/b2c",
     ),
     "debtor_language": ("langue", "langue client", "language", "lang", "customer language"),
     "key_account": ("grand compte", "compte cle", "key account", "vip", "strategic account"),
@@ -111,8 +113,20 @@ _PAYMENT_SYNONYMS: dict[str, tuple[str, ...]] = {
 _HEADER_SCAN = 20  # lines searched for the header row (exports often start with a title)
 
 
+# Bare words that other exports use for something else (a document type "FA"/"AV"): such a
+# column is read as the debtor type only when its cells are debtor types (see `rows`).
+AMBIGUOUS_HEADERS: dict[str, str] = {
+    "type": "debtor_type",
+    "categorie": "debtor_type",
+    "category": "debtor_type",
+    "nature": "debtor_type",
+}
+
+
 def _lookup(synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    return {normalise_header(n): field for field, names in synonyms.items() for n in names}
+    # Every canonical field name is its own header too (debtor_email, debtor_siren, …).
+    own = {normalise_header(f): f for f in synonyms}
+    return own | {normalise_header(n): f for f, names in synonyms.items() for n in names}
 
 
 class HeaderError(ValueError):
@@ -128,7 +142,7 @@ def normalise_header(text: str) -> str:
     return folded
 
 
-_INVOICE_LOOKUP = _lookup(_SYNONYMS)
+_INVOICE_LOOKUP = _lookup({**_SYNONYMS, **{f: () for f in FIELDS if f not in _SYNONYMS}})
 _PAYMENT_LOOKUP = {**_INVOICE_LOOKUP, **_lookup(_PAYMENT_SYNONYMS)}
 
 
@@ -218,11 +232,31 @@ def locate_columns(table: RawTable, mapping: ImportMapping | None, payments: boo
         index[fld] = hits[0]
     rest = [h if i not in index.values() else "" for i, h in enumerate(headers)]
     auto = match_headers(rest, [f for f in fields if f not in index], payments=payments)
+    for fld, i in list(auto.items()):
+        if AMBIGUOUS_HEADERS.get(normalise_header(headers[i])) == fld and not _all_parse(
+            table, pos + 1, i, fld
+        ):
+            del auto[fld]
     index.update(auto)
     require_fields(index, PAYMENT_REQUIRED if payments else INVOICE_REQUIRED, mapped=bool(mapped))
     width = max((i for i, h in enumerate(headers) if h), default=-1) + 1
     names = {f: headers[i] for f, i in index.items()}
     return Columns(line, index, names, pos + 1, width, tuple(headers[:width]))
+
+
+def _all_parse(table: RawTable, first: int, column: int, fld: str) -> bool:
+    """Tell whether every non-empty cell of `column` reads as a value of `fld`."""
+    from assistant.importing.values import parse_kind
+
+    parsers = {"debtor_type": parse_kind}
+    parse = parsers[fld]
+    for _, cells in table.rows[first:]:
+        if column < len(cells) and cell_text(cells[column]):
+            try:
+                parse(cells[column])
+            except ValueError:
+                return False
+    return True
 
 
 def _header_position(

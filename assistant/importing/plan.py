@@ -15,7 +15,7 @@ are only overwritten by non-empty cells; e-mail addresses are added, never remov
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -185,13 +185,26 @@ def plan_invoices(
     *,
     snapshot: bool,
     today: date,
+    payments: Mapping[str, Sequence[tuple[date, int]]] | None = None,
+    as_of: date | None = None,
 ) -> ImportPlan:
-    """Compare invoice rows with the ledger; settle missing open invoices when `snapshot`."""
+    """Compare invoice rows with the ledger; settle missing open invoices when `snapshot`.
+
+    `payments` are those already recorded per invoice (paid on, cents) and `as_of` the date
+    of the export: a payment dated after it is one the export cannot know, so it is never
+    undone (the invoice stays settled, or owes the file's amount less that payment).
+    """
     plan = ImportPlan()
     plan_debtors(rows, debtors, plan)
+    kept = 0
     for row in rows:
         old = invoices.get(row.number)
         outstanding = to_cents(row.outstanding)
+        if old is not None and as_of is not None and outstanding > old.outstanding_cents:
+            later = sum(c for d, c in (payments or {}).get(row.number, ()) if d > as_of)
+            if later:
+                outstanding = max(outstanding - later, old.outstanding_cents)
+                kept += 1
         if old is None:
             paid = outstanding == 0
             new = InvoiceState(
@@ -234,6 +247,11 @@ def plan_invoices(
             paid_date=paid_date,
         )
         record_update(plan, old, new, "invoice.updated")
+    if kept:
+        plan.warnings.append(
+            f"{kept} invoice(s) keep payments imported with a date after {as_of.isoformat()}, "
+            "the latest date of this export: an older export does not undo them"  # type: ignore[union-attr]
+        )
     if snapshot:
         in_file = {row.number for row in rows}
         for number, old in invoices.items():

@@ -119,6 +119,7 @@ class ParsedRows(Generic[R]):
     skipped: int = 0
     duplicates: int = 0
     notes: list[str] = field(default_factory=list)
+    columns_found: Columns | None = None  # where each field was read (for the summary)
 
 
 class _Reader:
@@ -223,15 +224,20 @@ def parse_invoice_rows(
     table: RawTable,
     mapping: ImportMapping | None = None,
     progress: Callable[[int], None] | None = None,
+    default_debtor_type: str | None = None,
 ) -> ParsedRows[InvoiceRow]:
-    """Check every data row of an invoice export; raise HeaderError if columns are unusable."""
+    """Check every data row of an invoice export; raise HeaderError if columns are unusable.
+
+    A debtor with no type cell gets the mapping's default, else `default_debtor_type`.
+    """
     cols = locate_columns(table, mapping, payments=False)
     amount = _amount_parser(table, cols, mapping, ("amount", "outstanding"))
     dates = _date_parsers(table, cols, mapping)
     default_ccy = mapping.defaults.currency if mapping else "EUR"
-    default_kind = mapping.defaults.debtor_type if mapping else None
+    default_kind = (mapping.defaults.debtor_type if mapping else None) or default_debtor_type
     default_lang = mapping.defaults.debtor_language if mapping else None
     out: ParsedRows[InvoiceRow] = ParsedRows([], [], cols.header_line, cols.names)
+    out.columns_found = cols
     seen: dict[str, InvoiceRow] = {}
     for n, (line, cells) in enumerate(table.rows[cols.first_data :], start=1):
         if progress and n % 2000 == 0:
@@ -354,6 +360,7 @@ def parse_payment_rows(
     dates = _date_parsers(table, cols, mapping)
     default_ccy = mapping.defaults.currency if mapping else "EUR"
     out: ParsedRows[PaymentRow] = ParsedRows([], [], cols.header_line, cols.names)
+    out.columns_found = cols
     seen: dict[str, PaymentRow] = {}
     for n, (line, cells) in enumerate(table.rows[cols.first_data :], start=1):
         if progress and n % 2000 == 0:

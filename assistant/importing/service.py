@@ -28,8 +28,16 @@ from assistant.importing.store import (
     create_creditor,
     find_creditor,
     load_debtors,
+    load_invoice_payments,
     load_invoices,
     load_payment_references,
+)
+from assistant.importing.summary import (
+    debtor_type_assumption,
+    export_date,
+    ignored_headers,
+    invoice_totals,
+    payment_totals,
 )
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -63,6 +71,9 @@ class ImportReport:
     columns: dict[str, str] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    totals: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -92,6 +103,9 @@ class ImportReport:
             "columns": self.columns,
             "warnings": self.warnings,
             "errors": [e.as_dict() for e in self.errors],
+            "ignored_columns": self.ignored_columns,
+            "assumptions": self.assumptions,
+            "totals": self.totals,
         }
 
 
@@ -124,7 +138,9 @@ def _read(
 def _report_from(
     kind: str, path: Path, slug: str, parsed: ParsedRows[Any], dry_run: bool, snapshot: bool = False
 ) -> ImportReport:
+    cols = parsed.columns_found
     return ImportReport(
+        ignored_columns=ignored_headers(cols) if cols else [],
         kind=kind,
         file=str(path),
         creditor=slug,
@@ -177,20 +193,32 @@ def import_invoices(
     today: date | None = None,
     progress: Progress | None = None,
     reader: TableReader = read_table,
+    as_of: date | None = None,
 ) -> ImportReport:
-    """Import an invoice export (aged balance or history) for one creditor, all or nothing."""
+    """Import an invoice export (aged balance or history) for one creditor, all or nothing.
+
+    `as_of` is the date the export was made (default: the latest date it shows); payments
+    imported with a later date are kept, whatever the export says.
+    """
     engine, pols, who = _resolve(app_or_engine, policies, actor)
     path, today = Path(path), today or date.today()
     _tick(progress, "reading", 0, 1)
     table, mp = _read(path, mapping, reader)
     total = max(len(table.rows) - 1, 1)
+    policy_kind = getattr(pols.get(creditor_slug), "default_debtor_type", None)
     try:
-        parsed = parse_invoice_rows(table, mp, _stage(progress, "checking", total))
+        parsed = parse_invoice_rows(
+            table, mp, _stage(progress, "checking", total), default_debtor_type=policy_kind
+        )
     except HeaderError as exc:
         raise ImportFailed(f"{path}: {exc}") from exc
     if snapshot and parsed.read == 0:
         raise ImportFailed(f"{path}: no invoice rows; --snapshot would settle every open invoice")
     report = _report_from("invoices", path, creditor_slug, parsed, dry_run, snapshot)
+    report.totals = invoice_totals(parsed.rows, parsed.read)
+    report.assumptions = debtor_type_assumption(
+        parsed.rows, parsed.columns, mp.defaults.debtor_type if mp else None, policy_kind
+    )
     _tick(progress, "checking", total, total)
     with session_scope(engine) as session:
         conn = session.connection()
@@ -203,7 +231,15 @@ def import_invoices(
         debtors, debtor_ids = load_debtors(conn, creditor_id) if creditor_id else ({}, {})
         refs = {v: k for k, v in debtor_ids.items()}
         invoices = load_invoices(conn, creditor_id, refs) if creditor_id else {}
-        plan = plan_invoices(parsed.rows, debtors, invoices, snapshot=snapshot, today=today)
+        plan = plan_invoices(
+            parsed.rows,
+            debtors,
+            invoices,
+            snapshot=snapshot,
+            today=today,
+            payments=load_invoice_payments(conn, creditor_id) if creditor_id else {},
+            as_of=as_of or export_date(parsed.rows),
+        )
         _fill(report, plan)
         if dry_run or plan.empty:
             return report
@@ -240,6 +276,7 @@ def import_payments(
     except HeaderError as exc:
         raise ImportFailed(f"{path}: {exc}") from exc
     report = _report_from("payments", path, creditor_slug, parsed, dry_run)
+    report.totals = payment_totals(parsed.rows, parsed.read)
     with session_scope(engine) as session:
         conn = session.connection()
         creditor_id = find_creditor(conn, creditor_slug)

@@ -125,6 +125,20 @@ def load_invoices(
     }
 
 
+def load_invoice_payments(conn: Connection, creditor_id: int) -> dict[str, list[tuple[Any, int]]]:
+    """Return the recorded payments of each invoice, by number: (paid on, cents)."""
+    p, i = _PAYMENT.c, _INVOICE.c
+    rows = conn.execute(
+        sa.select(i.number, p.paid_on, p.amount_cents)
+        .join(_INVOICE, i.id == p.invoice_id)
+        .where(p.creditor_id == creditor_id)
+    )
+    out: dict[str, list[tuple[Any, int]]] = {}
+    for number, paid_on, cents in rows:
+        out.setdefault(number, []).append((paid_on, cents))
+    return out
+
+
 def load_payment_references(conn: Connection, creditor_id: int) -> set[str]:
     """Return every payment reference already recorded for the creditor."""
     p = _PAYMENT.c

@@ -24,10 +24,23 @@ AMOUNT_SPLIT_LABELS: dict[str, tuple[str, str, str]] = {
     "fr": ("Principal", "Intérêts", "Autres sommes"),
     "en": ("Principal", "Interest", "Other sums"),
 }
+# The L111-8 rule in the letter's words: the cost of the agency's amicable recovery stays
+# with the creditor. It must not deny the statutory indemnity the letter may claim (L441-10),
+# which is why the old "no recovery costs are payable by you" wording is refused.
 NO_FEES_STATEMENT: dict[str, str] = {
-    "fr": "aucun frais de recouvrement n'est à votre charge",
-    "en": "no collection fees are payable by you",
+    "fr": (
+        "Les frais de la présente procédure de recouvrement amiable restent à la charge du "
+        "créancier et ne vous sont pas réclamés (article L111-8 reproduit ci-dessous)"
+    ),
+    "en": (
+        "The costs of this amicable recovery are borne by the creditor and are not claimed "
+        "from you (article L111-8, reproduced below)"
+    ),
 }
+CONTRADICTORY_NO_FEES: tuple[str, ...] = (
+    "aucun frais de recouvrement n'est à votre charge",
+    "no collection fees are payable by you",
+)
 
 # Regulation F (12 CFR 1006) disclosures for a US consumer debt.
 US_DEBT_DISCLOSURE = (

@@ -9,7 +9,7 @@ installed, else those characters are simplified. No file is written: bytes are r
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,34 +122,47 @@ class _LetterPdf(FPDF):
         self.ln(gap)
 
 
-def _invoice_table(pdf: _LetterPdf, ctx: dict[str, Any], labels: dict[str, Any]) -> None:
-    widths = (40, 28, 28, 37, 37)
-    aligns = ("L", "L", "L", "R", "R")
+def table_rows(
+    pdf: _LetterPdf,
+    widths: Sequence[float],
+    aligns: Sequence[str],
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+) -> None:
+    """Draw a grey header row then one bordered row per item of `rows`."""
     pdf.use(9, bold=True)
     pdf.set_fill_color(235, 235, 235)
-    for width, col, align in zip(widths, labels["cols"], aligns, strict=True):
+    for width, col, align in zip(widths, header, aligns, strict=True):
         pdf.cell(width, 6, pdf.safe(col), border=1, align=align, fill=True)
     pdf.ln()
     pdf.use(9)
-    for inv in ctx["invoices"]:
-        values = (
-            inv.number,
-            inv.issue_date,
-            inv.due_date,
-            inv.amount,
-            inv.outstanding,
-        )
+    for values in rows:
         for width, value, align in zip(widths, values, aligns, strict=True):
             pdf.cell(width, 6, pdf.safe(value), border=1, align=align)
         pdf.ln()
+
+
+def _invoice_table(pdf: _LetterPdf, ctx: dict[str, Any], labels: dict[str, Any]) -> None:
+    widths = (40, 28, 28, 37, 37)
+    aligns = ("L", "L", "L", "R", "R")
+    rows = (
+        (inv.number, inv.issue_date, inv.due_date, inv.amount, inv.outstanding)
+        for inv in ctx["invoices"]
+    )
+    table_rows(pdf, widths, aligns, labels["cols"], rows)
     pdf.use(9, bold=True)
     pdf.cell(sum(widths[:-1]), 6, pdf.safe(labels["total"]), border=1)
     pdf.cell(widths[-1], 6, pdf.safe(ctx["total"]), border=1, align="R")
     pdf.ln(9)
 
 
-def letter_pdf(renderer: LetterRenderer, ctx: dict[str, Any], subject: str) -> bytes:
-    """Return the PDF of a letter rendered from the same context as its email text."""
+def letter_pdf(
+    renderer: LetterRenderer, ctx: dict[str, Any], subject: str, *, with_statement: bool = False
+) -> bytes:
+    """Return the PDF of a letter rendered from the same context as its email text.
+
+    With `with_statement`, the statement of account follows the letter on its own page.
+    """
     lang = ctx["lang"]
     labels = _LABELS[lang]
     # The letterhead, address block and date are drawn: the body starts at the greeting.
@@ -206,4 +219,8 @@ def letter_pdf(renderer: LetterRenderer, ctx: dict[str, Any], subject: str) -> b
         for chunk in after.strip().split("\n\n"):
             if chunk.strip():
                 pdf.para(chunk.strip(), size=8.5 if chunk.startswith("--") else 10)
+    if with_statement:
+        from assistant.letters.statement import add_statement
+
+        add_statement(pdf, ctx)
     return bytes(pdf.output())

@@ -7,8 +7,9 @@ Rules (Code de commerce L441-10 and the UK Late Payment Act), all driven by poli
 * the rate is fixed by the half-year in which the invoice fell due (ECB rate of 1 January
   for H1, of 1 July for H2, + 10 points; or BoE base rate + 8 points) and kept for the
   whole late period — the common reading of L441-10 and of the UK Act's "reference rate";
-* a flat recovery indemnity per late invoice: `terms.indemnity_amount` (40 €), or under
-  the UK rule £40 / £70 / £100 by the size of the debt (< £1,000 / < £10,000 / more);
+* a flat recovery indemnity per late invoice: `terms.indemnity_amount` (40 €), or the
+  policy's `terms.indemnity_bands` by invoice size (UK: £40 / £70 / £100 below £1,000 /
+  below £10,000 / above; a UK policy without bands gets these);
 * nothing for a consumer, nothing when the creditor waives penalties for key accounts.
 """
 
@@ -44,6 +45,7 @@ def effective_terms(policy: Policy, debtor_ref: str) -> Terms:
             ("late_interest", override.terms.late_interest),
             ("recovery_indemnity", override.terms.recovery_indemnity),
             ("indemnity_amount", override.terms.indemnity_amount),
+            ("indemnity_bands", override.terms.indemnity_bands),
         )
         if value is not None
     }
@@ -78,10 +80,12 @@ def indemnity_for(terms: Terms, invoice: InvoiceLine) -> Decimal:
     """Return the flat recovery indemnity owed for one late invoice."""
     if not terms.recovery_indemnity:
         return ZERO
-    if terms.late_interest.rule == "boe_plus_8":
-        for ceiling, amount in UK_INDEMNITY_BANDS:
-            if ceiling is None or invoice.outstanding < ceiling:
-                return amount.quantize(CENT)
+    bands = [(b.below, b.amount) for b in terms.indemnity_bands]
+    if not bands and terms.late_interest.rule == "boe_plus_8":
+        bands = list(UK_INDEMNITY_BANDS)  # a UK policy written before bands were data
+    for ceiling, amount in bands:
+        if ceiling is None or invoice.outstanding < ceiling:
+            return amount.quantize(CENT)
     return terms.indemnity_amount.quantize(CENT)
 
 

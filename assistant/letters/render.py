@@ -33,6 +33,7 @@ from assistant.letters.legal import (
     L111_8_PARAGRAPHS,
     L111_8_TITLE_EN,
     L111_8_TITLE_FR,
+    NO_FEES_STATEMENT,
     US_DEBT_COLLECTOR,
     US_DEBT_DISCLOSURE,
     r124_4_applies,
@@ -83,6 +84,7 @@ class _Row:
     due_date: str
     amount: str
     outstanding: str
+    paid: str
     partial: bool
     credit: bool
     days_late: int
@@ -104,6 +106,9 @@ class Letter:
     tone: str
     step: str
     facts: LetterFacts
+    # What the letter's PDF holds: "letter" (the registered letter), "statement" (the
+    # statement of account). The validator blocks a letter promising an attachment not here.
+    attachments: tuple[str, ...] = ()
 
 
 def letter_language(policy: Policy, debtor: DebtorFacts) -> str:
@@ -157,6 +162,30 @@ def _paragraphs(text: str) -> Markup:
     return Markup(f"<p>{html}</p>")
 
 
+_VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüœæ")
+
+
+def _de(name: Any) -> str:
+    """Return "de X", elided to "d'X" before a vowel (À l'attention d'Auto-École)."""
+    text = str(name).strip()
+    if text[:1].lower() in _VOWELS:
+        return f"d\u2019{text}" if "\u2019" in text else f"d'{text}"
+    return f"de {text}"
+
+
+def reminders_sent(policy: Policy, case: CaseState) -> int:
+    """Count the dunning letters (not pre-reminders) already sent on this case.
+
+    Read from the steps actually sent when the case history is loaded; otherwise from the
+    ladder position (every step up to the last one sent; none before the first).
+    """
+    pre_due = {s.name for s in policy.ladder.steps if s.pre_due}
+    if case.steps_sent is not None:
+        return sum(1 for name in case.steps_sent if name not in pre_due)
+    upto = policy.ladder.steps[: case.step_index + 1] if case.step_index >= 0 else []
+    return sum(1 for s in upto if not s.pre_due)
+
+
 def _first_contact(case: CaseState) -> bool:
     return case.last_contact_on is None and not case.contact_dates and case.first_letter_on is None
 
@@ -190,6 +219,7 @@ class LetterRenderer:
         )
         self.env.filters["nb"] = _nb
         self.env.filters["paragraphs"] = _paragraphs
+        self.env.filters["de"] = _de
         self._templates: dict[str, Template] = {}
 
     def template(self, name: str) -> Template:
@@ -216,6 +246,7 @@ class LetterRenderer:
         broken_promise: bool = False,
         tone: str | None = None,
         render_pdf: bool = True,
+        statement: bool | None = None,
         extra: Mapping[str, Any] | None = None,
         extra_dates: Sequence[date] = (),
         extra_amounts: Sequence[Decimal] = (),
@@ -256,6 +287,8 @@ class LetterRenderer:
             policy, step, debtor, case, facts, fmt, language, chosen_tone, history, broken_promise
         )
         ctx["extra"] = dict(extra or {})
+        with_statement = step.statement if statement is None else statement
+        ctx["statement_attached"] = with_statement
         base = f"{language}/{step.template}"
         text_tpl = self.template(f"{base}.txt.j2")
         html_tpl = self.template(f"{base}.html.j2")
@@ -277,10 +310,15 @@ class LetterRenderer:
         if not subject:
             raise LetterTemplateError(f"template {base}.txt.j2 has an empty subject block")
         pdf = None
-        if step.pdf and render_pdf:
+        attachments = (("letter",) if step.pdf else ()) + (("statement",) if with_statement else ())
+        if render_pdf and step.pdf:
             from assistant.letters.pdf import letter_pdf
 
-            pdf = letter_pdf(self, ctx, subject)
+            pdf = letter_pdf(self, ctx, subject, with_statement=with_statement)
+        elif render_pdf and with_statement:
+            from assistant.letters.statement import statement_pdf
+
+            pdf = statement_pdf(ctx, subject)
         return Letter(
             subject=subject,
             text=text,
@@ -290,6 +328,7 @@ class LetterRenderer:
             tone=chosen_tone,
             step=step.name,
             facts=facts,
+            attachments=attachments,
         )
 
     def _context(
@@ -315,6 +354,9 @@ class LetterRenderer:
                 due_date=fmt.short_date(inv.due_date),
                 amount=money(inv.amount, inv.currency),
                 outstanding=money(inv.outstanding, inv.currency),
+                paid=money(max(inv.amount - inv.outstanding, Decimal("0")), inv.currency)
+                if inv.outstanding >= 0
+                else money(Decimal("0"), inv.currency),
                 partial=inv.outstanding != inv.amount,
                 credit=inv.outstanding < 0,
                 days_late=inv.days_late(on),
@@ -359,7 +401,10 @@ class LetterRenderer:
             )
         consumer = debtor.kind == "consumer"
         numbers = [inv.number for inv in facts.invoices]
+        sent = 0 if step.pre_due else reminders_sent(policy, case)
         return {
+            "reminders_sent": sent,
+            "nth": sent + 1,
             "lang": language,
             "tone": tone,
             "step": step.name,
@@ -392,7 +437,9 @@ class LetterRenderer:
                 principal=money(facts.total_outstanding, cur),
                 interest=penalties_ctx.interest if penalties_ctx else zero,
                 other=penalties_ctx.indemnity if penalties_ctx else zero,
+                claims_indemnity=bool(penalties_ctx and penalties_ctx.has_indemnity),
             ),
+            "no_fees": NO_FEES_STATEMENT["fr" if language == "fr" else "en"],
             "payment": payment,
             "first_contact": first_contact,
             "first_letter": first_letter,

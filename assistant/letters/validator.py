@@ -27,9 +27,11 @@ from assistant.letters.figures import (
     invoice_shape,
     read_figures,
 )
+from assistant.letters.form_checks import check_attachments, check_mail
 from assistant.letters.formatting import formatter, locale_for
 from assistant.letters.legal import (
     AMOUNT_SPLIT_LABELS,
+    CONTRADICTORY_NO_FEES,
     L111_8_PARAGRAPHS,
     NO_FEES_STATEMENT,
     r124_4_applies,
@@ -271,7 +273,16 @@ def _check_r124_4(
     ):
         missing("the amount split into principal, interest and other sums")
     if absent(NO_FEES_STATEMENT.get(language, NO_FEES_STATEMENT["fr"])):
-        missing("that no collection fee is payable by the debtor")
+        missing("that the cost of the amicable recovery stays with the creditor (L111-8)")
+    claims = facts.penalties is not None and facts.penalties.total > 0
+    if claims and any(not absent(p) for p in CONTRADICTORY_NO_FEES):
+        findings.append(
+            Finding(
+                "contradictory_fees",
+                "The letter claims late-payment interest or the recovery indemnity, then says "
+                "no recovery costs are payable: state the L111-8 rule instead.",
+            )
+        )
     for inv in facts.invoices:
         if inv.number not in flat:
             missing(f"the basis of the debt: invoice {inv.number} is not named")
@@ -449,8 +460,13 @@ def validate_text(
     case: CaseState,
     on: date,
     step: LadderStep | str,
+    attachments: tuple[str, ...] | None = None,
 ) -> list[Finding]:
-    """Check a subject and plain-text body against the facts, the policy and the law."""
+    """Check a subject and plain-text body against the facts, the policy and the law.
+
+    `attachments` lists what the draft's PDF holds (see `Letter.attachments`); None skips
+    the check of attachments the text announces.
+    """
     if isinstance(step, str):
         try:
             step = policy.step(step)
@@ -478,6 +494,9 @@ def validate_text(
     _check_penalties(wording, facts, policy, debtor, findings)
     _check_figures(whole, facts, policy, debtor, case, locale, findings)
     _check_contacts(policy, step, case, on, findings)
+    findings += check_mail(policy, step, debtor, language)
+    if attachments is not None:
+        findings += check_attachments(_fold(subject) + "\n" + _fold(text), attachments)
 
     if not policy.creditor.iban and not policy.creditor.payment_url:
         findings.append(
@@ -522,6 +541,7 @@ def validate_letter(
         case=case,
         on=on,
         step=letter.step,
+        attachments=letter.attachments,
     )
 
 

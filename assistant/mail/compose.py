@@ -130,8 +130,12 @@ def compose_message(
     date: datetime,
     reply_to: str | None = None,
     to_names: dict[str, str] | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> EmailMessage:
-    """Build the EmailMessage for `draft` addressed to `to` (already filtered by the caller)."""
+    """Build the EmailMessage for `draft` addressed to `to` (already filtered by the caller).
+
+    `attachments` are further files (name, content type, bytes), e.g. invoice copies.
+    """
     if not to:
         raise ComposeError(f"draft {draft.id}: no valid recipient")
     if not draft.message_id:
@@ -165,6 +169,9 @@ def compose_message(
             subtype="pdf",
             filename=attachment_name(case_ref, draft.step),
         )
+    for name, content_type, content in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return msg
 
 

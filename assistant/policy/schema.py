@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from assistant.policy.fields import check_email, check_iban, check_time_zone, parse_clock_time
 
 Tone = Literal["courteous", "neutral", "firm", "formal"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -26,6 +28,11 @@ class Party(Strict):
     phone: str | None = None
     siren: str | None = None
 
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else check_email(value)
+
 
 class CreditorIdentity(Party):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -34,6 +41,11 @@ class CreditorIdentity(Party):
     bic: str | None = None
     bank_name: str | None = None
     payment_url: str | None = None
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, value: str | None) -> str | None:
+        return None if value is None else check_iban(value)
 
 
 class AgencyIdentity(Party):
@@ -76,6 +88,7 @@ class LadderStep(Strict):
     deadline_days: int | None = Field(default=None, ge=1, le=60)
     show_penalties: bool = False
     pre_due: bool = False
+    statement: bool = False  # attach a statement of account PDF (the letter says so)
 
 
 class OldDebtStart(Strict):
@@ -92,13 +105,24 @@ class Ladder(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Ladder:
         names = [s.name for s in self.steps]
-        if len(set(names)) != len(names):
-            raise ValueError("step names must be unique")
-        days = [s.days_after_due for s in self.steps]
-        if days != sorted(days) or len(set(days)) != len(days):
-            raise ValueError("steps must be in strictly increasing days_after_due order")
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(
+                    f"@steps.{i}.name: step name {name!r} is already used by step "
+                    f"{names.index(name) + 1}; step names must be unique"
+                )
+        for i, (before, after) in enumerate(zip(self.steps, self.steps[1:], strict=False), 1):
+            if after.days_after_due <= before.days_after_due:
+                raise ValueError(
+                    f"@steps.{i}.days_after_due: step {after.name!r} ({after.days_after_due} "
+                    f"days after due) comes after {before.name!r} ({before.days_after_due} "
+                    "days): steps must be in strictly increasing days_after_due order"
+                )
         if self.old_debts and self.old_debts.start_at not in names:
-            raise ValueError(f"old_debts.start_at {self.old_debts.start_at!r} is not a step name")
+            raise ValueError(
+                f"@old_debts.start_at: old_debts.start_at {self.old_debts.start_at!r} is not "
+                f"a step name (steps: {', '.join(names)})"
+            )
         return self
 
     def index(self, name: str) -> int:
@@ -122,18 +146,44 @@ class LateInterest(Strict):
         return self
 
 
+class IndemnityBand(Strict):
+    """The flat indemnity owed on a late invoice whose amount is below `below` (None: any)."""
+
+    below: Decimal | None = Field(default=None, gt=0)
+    amount: Decimal = Field(ge=0)
+
+
+def _bands_in_order(bands: list[IndemnityBand]) -> list[IndemnityBand]:
+    for i, band in enumerate(bands):
+        last = i == len(bands) - 1
+        if band.below is None and not last:
+            raise ValueError(f"@{i}.below: only the last band may have no 'below' limit")
+        if i and band.below is not None and bands[i - 1].below is not None:
+            if band.below <= bands[i - 1].below:  # type: ignore[operator]
+                raise ValueError(f"@{i}.below: bands must be in increasing 'below' order")
+    return bands
+
+
 class Terms(Strict):
     payment_terms_days: int = Field(default=30, ge=0, le=60)
     late_interest: LateInterest = LateInterest()
     recovery_indemnity: bool = True
     indemnity_amount: Decimal = Field(default=Decimal("40"), ge=0)
+    # By invoice size, e.g. the UK Late Payment Act's £40 / £70 / £100; replaces indemnity_amount.
+    indemnity_bands: list[IndemnityBand] = Field(default_factory=list)
     waive_for_key_accounts: bool = False
+
+    @field_validator("indemnity_bands")
+    @classmethod
+    def _bands(cls, value: list[IndemnityBand]) -> list[IndemnityBand]:
+        return _bands_in_order(value)
 
 
 class TermsOverride(Strict):
     late_interest: LateInterest | None = None
     recovery_indemnity: bool | None = None
     indemnity_amount: Decimal | None = None
+    indemnity_bands: list[IndemnityBand] | None = None
 
 
 class DebtorOverride(Strict):
@@ -158,6 +208,16 @@ class Sending(Strict):
     holidays_country: str = "FR"
     timezone: str = "Europe/Paris"
     daily_cycle_at: time = time(8, 0)
+
+    @field_validator("start", "end", "daily_cycle_at", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> Any:
+        return parse_clock_time(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_time_zone(value)
 
     @model_validator(mode="after")
     def _window(self) -> Sending:
@@ -212,6 +272,8 @@ class Policy(Strict):
     promises: PromiseRules = PromiseRules()
     payment_plans: PaymentPlanLimits = PaymentPlanLimits()
     history_tone: HistoryTone | None = None
+    # Debtors imported with no type (no column, no cell) are businesses unless this says so.
+    default_debtor_type: Literal["company", "consumer"] | None = None
 
     @field_validator("overrides")
     @classmethod

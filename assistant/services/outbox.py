@@ -47,6 +47,7 @@ from assistant.mail.ports import (
     TransientSendError,
 )
 from assistant.services.approval import record_sent
+from assistant.services.attachments import draft_attachments
 from assistant.services.audit import record
 from assistant.services.outbox_checks import (
     OutboxItem,
@@ -194,6 +195,7 @@ def _prepare(
                 case_ref=case.ref,
                 date=now,
                 reply_to=reply_to_address(app.settings.reply_to, case.ref),
+                attachments=draft_attachments(session, draft_id),
             )
         except ComposeError as exc:
             session.refresh(draft)

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, col, select
 
 from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, Handoff, Invoice, Promise
-from assistant.domain import CaseState, DebtorFacts, InvoiceLine, from_cents
+from assistant.domain import CaseState, DebtorFacts, HandoffRelease, InvoiceLine, from_cents
 from assistant.policy.schema import Policy
 
 LIVE_DRAFT_STATUSES = ("pending", "approved", "sending", "unknown")
@@ -48,6 +48,17 @@ def debtor_facts(row: Debtor, emails: list[str]) -> DebtorFacts:
     )
 
 
+def handoff_release(case: Case) -> HandoffRelease | None:
+    """Return the officer's last "resume" decision on `case`, if any."""
+    if case.resumed_on is None:
+        return None
+    return HandoffRelease(
+        on=case.resumed_on,
+        balance=from_cents(case.resumed_balance_cents or 0),
+        broken_promises=case.resumed_broken_promises or 0,
+    )
+
+
 def ensure_creditor(session: Session, policy: Policy) -> Creditor:
     """Return the creditor row for `policy`, creating it on first use."""
     row = session.exec(select(Creditor).where(Creditor.slug == policy.slug)).first()
@@ -68,6 +79,7 @@ class Portfolio:
     invoices: dict[int, list[Invoice]] = field(default_factory=lambda: defaultdict(list))
     cases: dict[int, Case] = field(default_factory=dict)
     contact_dates: dict[int, list[date]] = field(default_factory=lambda: defaultdict(list))
+    steps_sent: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     live_drafts: set[int] = field(default_factory=set)
     live_draft_ids: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     open_handoffs: set[int] = field(default_factory=set)
@@ -91,6 +103,8 @@ class Portfolio:
             first_letter_on=case.first_letter_on,
             first_letter_ref=case.first_letter_ref,
             snoozed_until=case.paused_until,
+            steps_sent=tuple(self.steps_sent.get(cid, ())),
+            released=handoff_release(case),
         )
 
 
@@ -130,20 +144,23 @@ def load_portfolio(
     if not case_ids:
         return pf
     since = on - timedelta(days=90)
-    for draft_id, case_id, status, sent_at in session.exec(
-        select(Draft.id, Draft.case_id, Draft.status, Draft.sent_at)
+    for draft_id, case_id, status, sent_at, kind, step in session.exec(
+        select(Draft.id, Draft.case_id, Draft.status, Draft.sent_at, Draft.kind, Draft.step)
         .join(Case, col(Case.id) == Draft.case_id)
         .where(
             Case.creditor_id == cid,
             col(Draft.status).in_([*LIVE_DRAFT_STATUSES, "sent"]),
             *one_case,
         )
-        .order_by(col(Draft.id))
+        .order_by(col(Draft.sent_at), col(Draft.id))
     ):
         if status in LIVE_DRAFT_STATUSES:
             pf.live_drafts.add(case_id)
             pf.live_draft_ids[case_id].append(draft_id or 0)
-        elif sent_at is not None and sent_at.date() >= since:
+            continue
+        if kind == "step":
+            pf.steps_sent[case_id].append(step)
+        if sent_at is not None and sent_at.date() >= since:
             pf.contact_dates[case_id].append(sent_at.date())
     open_handoffs = select(Handoff.case_id).join(Case, col(Case.id) == Handoff.case_id)
     pf.open_handoffs.update(

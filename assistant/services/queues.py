@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from assistant.db.models import Case, Creditor, Debtor, Handoff, Invoice, Promise, Task, utcnow
@@ -107,6 +108,26 @@ def handoff_details(session: Session, handoff_id: int) -> dict[str, Any] | None:
     }
 
 
+def record_release(session: Session, case: Case, on: date) -> None:
+    """Record an officer's "resume" with the facts it was taken on (balance, broken promises).
+
+    The planner will not hand the case off again on the same facts.
+    """
+    case.resumed_on = on
+    case.resumed_balance_cents = int(
+        session.exec(
+            select(func.coalesce(func.sum(Invoice.outstanding_cents), 0)).where(
+                Invoice.debtor_id == case.debtor_id, Invoice.status == "open"
+            )
+        ).one()
+    )
+    case.resumed_broken_promises = len(
+        session.exec(
+            select(Promise.id).where(Promise.case_id == case.id, Promise.status == "broken")
+        ).all()
+    )
+
+
 def resolve_handoff(
     session: Session,
     handoff_id: int,
@@ -164,6 +185,8 @@ def resolve_handoff(
             inv.updated_at = utcnow()
             session.add(inv)
             done.append(f"invoice {inv.number} back in dunning")
+    if resume:
+        record_release(session, case, utcnow().date())
     if resume or close:
         case.status = "active" if resume else "closed"
         case.updated_at = utcnow()

@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from assistant.db.document_models import DraftAttachment
 from assistant.db.models import Case, Draft
-from assistant.domain import Finding
+from assistant.domain import Finding, InvoiceLine
 from assistant.letters.formatting import formatter, locale_for
 from assistant.letters.rates import RateTable
 from assistant.letters.render import LetterRenderer, letter_language
@@ -83,12 +84,19 @@ class TemplateResponseDrafter:
             (i for i in facts.open_lines if i.outstanding != 0),
             key=lambda i: (i.due_date, i.number),
         )
+        if kind == "remittance_request":
+            lines = remittance_invoices(lines, on)
         if not any(i.outstanding > 0 for i in lines):
             return None
         fmt = formatter(locale_for(letter_language(policy, debtor), policy.jurisdiction))
         currency = lines[0].currency
+        copies = _copies_for(session, case, kind, details, lines)
+        if copies:
+            details = {**details, "copies_attached": True}
         extra, dates, amounts = response_context(kind, details, fmt, currency)
         step = response_step(policy, kind)
+        # Asked for invoice copies: the statement of account goes with the answer.
+        statement = "invoice_copy" in extra.get("asked", ())
         letter = self.renderer.render(
             policy=policy,
             step=step,
@@ -100,6 +108,7 @@ class TemplateResponseDrafter:
             extra=extra,
             extra_dates=dates,
             extra_amounts=amounts,
+            statement=statement,
         )
         findings = response_findings(
             validate_text(
@@ -111,14 +120,18 @@ class TemplateResponseDrafter:
                 case=state,
                 on=on,
                 step=step,
+                attachments=letter.attachments + (("invoice_copies",) if copies else ()),
             )
         )
         if not debtor.emails:
             findings.append(Finding("no_contact", "The debtor has no valid email address."))
         note = None
-        if "invoice_copy" in extra.get("asked", ()):
-            note = "The debtor asks for invoice copies: attach them before sending."
-        return store_draft(
+        if "invoice_copy" in extra.get("asked", ()) and not copies:
+            note = (
+                "The debtor asks for invoice copies: the statement of account is attached; "
+                "send the copies in a follow-up message."
+            )
+        draft = store_draft(
             session,
             case,
             letter,
@@ -128,6 +141,39 @@ class TemplateResponseDrafter:
             kind=kind,
             engine_note=note,
         )
+        for doc in copies:
+            session.add(
+                DraftAttachment(
+                    draft_id=draft.id or 0,
+                    filename=doc.filename,
+                    content_type=doc.content_type,
+                    content=doc.content,
+                )
+            )
+        return draft
+
+
+def _copies_for(
+    session: Session, case: Case, kind: str, details: dict[str, Any], lines: list[InvoiceLine]
+) -> list[Any]:
+    """Return the registered copies to attach: every owed invoice's, or none at all."""
+    if kind != "info_answer" or "invoice_copy" not in (details.get("asked") or ()):
+        return []
+    from assistant.importing.documents import invoice_copies
+
+    owed = [i.number for i in lines if i.outstanding > 0]
+    copies = invoice_copies(session, case.creditor_id, owed)
+    return copies if len(copies) == len(owed) else []
+
+
+def remittance_invoices(lines: list[InvoiceLine], on: date) -> list[InvoiceLine]:
+    """Return the lines a remittance request names: those already due, and credit notes.
+
+    Thanking a debtor for paying an invoice not yet due would be false; when nothing is due
+    yet, the debtor's message can only be about the open invoices, so all are kept.
+    """
+    due = [i for i in lines if i.due_date <= on or i.outstanding < 0]
+    return due if any(i.outstanding > 0 for i in due) else lines
 
 
 def response_context(
@@ -156,4 +202,5 @@ def response_context(
         extra["as_proposed"] = bool(details.get("as_proposed"))
     elif kind == "info_answer":
         extra["asked"] = list(details.get("asked") or [])
+        extra["copies_attached"] = bool(details.get("copies_attached"))
     return extra, dates, amounts

@@ -50,7 +50,7 @@ def test_the_address_is_imported_and_printed_on_the_formal_notice(db_url, tmp_pa
     )
     assert letter.pdf is not None
     streams = b"".join(
-        zlib.decompress(chunk.split(b"stream\n", 1)[1].rsplit(b"endstream", 1)[0].strip())
+        zlib.decompress(chunk.split(b"stream\n", 1)[1].rsplit(b"\nendstream", 1)[0])
         for chunk in letter.pdf.split(b"obj")
         if b"/FlateDecode" in chunk and b"stream\n" in chunk
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as htmllib
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -129,24 +130,60 @@ def render(
     )
 
 
+NEVER_IN_A_FIRST_LETTER = ("malgré", "despite", "deuxième", "troisième", "second reminder",
+                           "third reminder", "précédent", "earlier reminder", "nos relances")  # fmt: skip
+
+
+def history_for(step: str, history: str) -> tuple[CaseState, bool]:
+    """Return the case history (first letter, or every earlier dunning step sent) and
+    whether a broken promise is to be mentioned."""
+    if history == "first_letter" or step == "pre_reminder":
+        return CaseState("REF-7Q2K"), False
+    earlier = tuple(STEPS[1 : STEPS.index(step)])
+    case = CaseState("REF-7Q2K", step_index=STEPS.index(step) - 1, steps_sent=earlier,
+                     last_contact_on=ON - timedelta(days=20), first_letter_on=ON - timedelta(days=60))  # fmt: skip
+    return case, True
+
+
+def sentences(text: str) -> list[str]:
+    return [x.strip() for x in re.split(r"(?<=[.!?])\s+|\n+", text) if len(x.strip()) > 25]
+
+
+def assert_reads_right(letter: Letter, debtor: DebtorFacts, first_letter: bool) -> None:
+    """French (and English) typography and truthfulness a reader would notice."""
+    text = letter.text
+    assert f"de {debtor.name}" not in text  # élision: d'Auto-École, d'Élodie
+    if letter.language == "fr":
+        assert f"À l'attention d'{debtor.name}" in text
+    said = sentences(text)
+    assert len(said) == len(set(said)), [x for x in said if said.count(x) > 1]
+    assert text.count("Malgré") <= 1 and text.count("Despite") <= 1
+    if first_letter:
+        shown = (letter.subject + "\n" + text).lower()
+        assert not [w for w in NEVER_IN_A_FIRST_LETTER if w in shown], letter.subject
+
+
 @pytest.mark.parametrize("policy_key", list(POLICIES))
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("step", STEPS)
 @pytest.mark.parametrize("tone", TONES)
 @pytest.mark.parametrize("kind", ["company", "consumer"])
+@pytest.mark.parametrize("history", ["first_letter", "after_reminders"])
 def test_every_letter_reads_right_and_passes_the_validator(
-    renderer, policy_key, language, step, tone, kind
+    renderer, policy_key, language, step, tone, kind, history
 ):
     policy = POLICIES[policy_key]
     debtor = DebtorFacts(
         "C001",
-        "Menuiserie Durand SAS" if kind == "company" else "Jeanne Petit",
+        "Auto-École Durand SARL" if kind == "company" else "Élodie Petit",
         kind=kind,
         language=language,
+        address="3 rue du Port, 44000 Nantes",
     )
-    case = CaseState("REF-7Q2K")
-    letter = render(renderer, policy_key, step, debtor=debtor, case=case, tone=tone)
-
+    case, broken = history_for(step, history)
+    letter = render(renderer, policy_key, step, debtor=debtor, case=case, tone=tone,
+                    broken_promise=broken)  # fmt: skip
+    assert_reads_right(letter, debtor, case.steps_sent is None)
     assert (letter.language, letter.tone, letter.step) == (language, tone, step)
     assert letter.subject.startswith("[REF-7Q2K] ")
     assert "F2026-0101, F2026-0102" in letter.subject
@@ -158,7 +195,7 @@ def test_every_letter_reads_right_and_passes_the_validator(
     if expected_total:
         assert expected_total in letter.text
     assert "F2026-0101" in letter.html and "<table" in letter.html
-    assert policy.voice.sign_off in letter.text
+    assert policy.voice.closing(language)[0] in letter.text
 
     agency_fr = policy_key == "agency_fr"
     for paragraph in L111_8_PARAGRAPHS:
@@ -213,7 +250,17 @@ def test_the_agency_letter_splits_the_debt_and_names_everyone(renderer):
     assert "Mandat : MAND-2026-0042 du 2 janvier 2026." in text
     assert "Fondement de la créance : factures F2026-0101, F2026-0102." in text
     assert "Principal : 1 534,56 € ; Intérêts : " in text
-    assert "aucun frais de recouvrement n'est à votre charge" in text
+    # The indemnity the letter claims is named under "autres sommes", and the L111-8 rule is
+    # stated without denying it (no "aucun frais de recouvrement n'est à votre charge").
+    assert (
+        "Autres sommes : 80,00 € (indemnité forfaitaire pour frais de recouvrement due de plein "
+        "droit en vertu de l'article L441-10 du Code de commerce)." in text
+    )
+    assert (
+        "Les frais de la présente procédure de recouvrement amiable restent à la charge du créancier"
+        in text
+    )
+    assert "aucun frais de recouvrement n'est à votre charge" not in text
 
 
 def test_later_agency_letters_recall_the_first_one_and_skip_the_gdpr_notice(renderer):
@@ -235,14 +282,15 @@ def test_an_english_letter_for_a_french_agency_keeps_the_french_legal_text(rende
     assert letter.language == "en"
     assert "Dear Sir or Madam," in letter.text
     assert (
-        "Principal: €1,534.56; Interest: €0.00; Other sums: €0.00; no collection fees are payable by you."
-        in letter.text
+        "Principal: €1,534.56; Interest: €0.00; Other sums: €0.00.\n"
+        "The costs of this amicable recovery are borne by the creditor" in letter.text
     )
     assert all(p in letter.text for p in L111_8_PARAGRAPHS)
 
 
 def test_british_letters_claim_statutory_interest_and_compensation(renderer):
-    letter = render(renderer, "uk_en", "reminder_3")
+    two_sent = CaseState("REF-7Q2K", step_index=2, steps_sent=("reminder_1", "reminder_2"))
+    letter = render(renderer, "uk_en", "reminder_3", case=two_sent)
     assert letter.subject.startswith("[REF-7Q2K] Third reminder")
     assert (
         "8 percentage points above the Bank of England base rate, i.e. 12.00% a year" in letter.text
@@ -304,8 +352,11 @@ def test_one_invoice_reads_in_the_singular(renderer):
 
 
 def test_a_broken_promise_is_mentioned(renderer):
-    letter = render(renderer, "agency_fr", "reminder_2", broken_promise=True)
-    assert "Malgré votre engagement de régler cette somme" in letter.text
+    one_sent = CaseState("REF-7Q2K", step_index=1, steps_sent=("reminder_1",))
+    letter = render(renderer, "agency_fr", "reminder_2", broken_promise=True, case=one_sent)
+    assert "Le règlement que vous nous aviez annoncé ne nous est pas parvenu" in letter.text
+    # One "Malgré" in the letter, not "Malgré votre engagement… Malgré notre précédent rappel".
+    assert letter.text.count("Malgré") == 1
 
 
 def test_the_tone_changes_the_wording(renderer):
@@ -355,7 +406,7 @@ def test_the_project_templates_folder_is_accepted_too():
 @pytest.mark.parametrize("path", sorted((ROOT / "policies").glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_step_of_every_shipped_policy_renders_clean(renderer, path):
     policy = load_policy(path)
-    debtor = DebtorFacts("C001", "Menuiserie Durand SAS")
+    debtor = DebtorFacts("C001", "Menuiserie Durand SAS", address="3 rue du Port, 44000 Nantes")
     for step in policy.ladder.steps:
         invoices = invoices_for("pre_reminder" if step.pre_due else "reminder_1")
         case = CaseState("REF-7Q2K")

@@ -32,8 +32,8 @@ def test_packaged_table_gives_the_rate_of_each_half_year():
 
 
 def test_a_missing_half_year_is_a_clear_error():
-    with pytest.raises(MissingRateError, match=r"2019H2.*reference_rates\.yaml"):
-        RATES.ecb(date(2019, 9, 1))
+    with pytest.raises(MissingRateError, match=r"2015H2.*reference_rates\.yaml"):
+        RATES.ecb(date(2015, 9, 1))
 
 
 @pytest.mark.parametrize(
@@ -164,3 +164,32 @@ def test_an_override_can_switch_penalties_off_for_one_debtor():
     invoices = [inv("F1", date(2026, 1, 1), "900.00")]
     p = compute_penalties(invoices, effective_terms(policy, "C9"), debtor, date(2026, 6, 1), RATES)
     assert p == Penalties()
+
+
+def test_indemnity_bands_written_in_the_policy_set_the_amount_by_invoice_size():
+    from assistant.policy.schema import IndemnityBand
+
+    terms = Terms(
+        late_interest=LateInterest(rule="none"),
+        indemnity_bands=[
+            IndemnityBand(below=D("500"), amount=D("15")),
+            IndemnityBand(amount=D("60")),
+        ],
+    )
+    on = date(2026, 3, 1)
+    due = on - timedelta(days=10)
+    p = compute_penalties(
+        [inv("S", due, "499.99"), inv("L", due, "500.00")], terms, COMPANY, on, RATES
+    )
+    assert p.per_invoice == (("S", D("0.00"), D("15.00")), ("L", D("0.00"), D("60.00")))
+
+
+def test_the_shipped_uk_policy_carries_the_statutory_bands_as_data():
+    from pathlib import Path
+
+    from assistant.policy import load_policy
+
+    root = Path(__file__).resolve().parents[2]
+    terms = load_policy(root / "policies" / "thames-supplies.yaml").terms
+    bands = [(b.below, b.amount) for b in terms.indemnity_bands]
+    assert bands == [(D("1000"), D("40")), (D("10000"), D("70")), (None, D("100"))]

@@ -86,12 +86,14 @@ def test_wrong_type_of_a_top_level_amount() -> None:
     assert issue.line == 12
 
 
-def test_steps_out_of_order_point_at_the_ladder() -> None:
+def test_steps_out_of_order_name_both_steps_at_the_later_one() -> None:
     issue = the_issue(
-        issues_of(VALID.replace("days_after_due: 15,", "days_after_due: 2,")), "ladder"
+        issues_of(VALID.replace("days_after_due: 15,", "days_after_due: 2,")),
+        "ladder.steps[1].days_after_due",
     )
-    assert issue.line == 8
+    assert issue.line == 11
     assert "increasing" in issue.message
+    assert "'reminder_2'" in issue.message and "'reminder_1'" in issue.message
 
 
 def test_fixed_rate_without_rate_points_at_late_interest() -> None:
@@ -109,8 +111,8 @@ def test_rate_with_a_non_fixed_rule_is_refused() -> None:
 
 def test_unknown_old_debts_step_points_at_the_ladder() -> None:
     text = VALID + "  old_debts: {days_overdue: 90, start_at: reminder_9}\n"
-    issue = the_issue(issues_of(text), "ladder")
-    assert issue.line == 8 and "reminder_9" in issue.message
+    issue = the_issue(issues_of(text), "ladder.old_debts.start_at")
+    assert issue.line == 12 and "reminder_9" in issue.message
 
 
 # Policy-wide checks are raised by a model validator on the whole Policy, so the loader can
@@ -153,3 +155,63 @@ def test_every_mistake_is_reported_at_once() -> None:
 def test_a_document_that_is_not_a_mapping_is_refused() -> None:
     [issue] = issues_of("- just\n- a list\n")
     assert (issue.file, issue.line) == (FILE, 1)
+
+
+def test_a_duplicated_step_name_points_at_the_second_step() -> None:
+    text = VALID.replace("name: reminder_2,", "name: reminder_1,")
+    issue = the_issue(issues_of(text), "ladder.steps[1].name")
+    assert issue.line == 11 and "'reminder_1'" in issue.message
+
+
+def test_an_unknown_time_zone_is_refused_at_its_line() -> None:
+    issue = the_issue(
+        issues_of(VALID + "sending:\n  timezone: Europe/Pariss\n"), "sending.timezone"
+    )
+    assert issue.line == 13
+    assert "Europe/Pariss" in issue.message and "Europe/Paris" in issue.message
+
+
+def test_an_unquoted_time_read_as_seconds_by_yaml_is_refused_at_its_line() -> None:
+    # YAML 1.1 reads 9:00 as the sexagesimal number 540: it must not become 00:09.
+    issue = the_issue(issues_of(VALID + "sending:\n  start: 9:00\n"), "sending.start")
+    assert issue.line == 13
+    assert '"09:00"' in issue.message and "540" in issue.message
+
+
+def test_a_time_that_is_not_hh_mm_is_refused() -> None:
+    issue = the_issue(issues_of(VALID + 'sending:\n  end: "18h"\n'), "sending.end")
+    assert issue.line == 13 and "HH:MM" in issue.message
+
+
+def test_quoted_times_are_read_as_times_of_day() -> None:
+    pol = parse_policy(VALID + 'sending:\n  start: "08:30"\n  daily_cycle_at: "7:05"\n', FILE)
+    assert (pol.sending.start.hour, pol.sending.start.minute) == (8, 30)
+    assert (pol.sending.daily_cycle_at.hour, pol.sending.daily_cycle_at.minute) == (7, 5)
+
+
+def test_an_iban_with_a_wrong_checksum_is_refused() -> None:
+    good = VALID.replace(
+        "  address: 1 rue du Test, 75001 Paris\n",
+        "  address: 1 rue du Test, 75001 Paris\n  iban: FR76 3000 6000 0112 3456 7890 189\n",
+    )
+    assert parse_policy(good, FILE).creditor.iban
+    issue = the_issue(issues_of(good.replace("7890 189", "7890 188")), "creditor.iban")
+    assert issue.line == 6 and "checksum" in issue.message
+
+
+def test_an_invalid_creditor_email_is_refused() -> None:
+    text = VALID.replace(
+        "  address: 1 rue du Test, 75001 Paris\n",
+        "  address: 1 rue du Test, 75001 Paris\n  email: compta@@test-co\n",
+    )
+    issue = the_issue(issues_of(text), "creditor.email")
+    assert issue.line == 6 and "email" in issue.message
+
+
+def test_indemnity_bands_out_of_order_are_refused() -> None:
+    text = VALID + (
+        "terms:\n  indemnity_bands:\n    - {below: 10000, amount: 70}\n"
+        "    - {below: 1000, amount: 40}\n    - {amount: 100}\n"
+    )
+    issue = the_issue(issues_of(text), "terms.indemnity_bands[1].below")
+    assert issue.line == 15

@@ -75,8 +75,10 @@ UK_POLICY = Policy.model_validate(
         "terms": {"late_interest": {"rule": "boe_plus_8"}, "waive_for_key_accounts": True},
     }
 )
-COMPANY = DebtorFacts("C001", "Menuiserie Durand SAS")
-CONSUMER = DebtorFacts("P001", "Jeanne Petit", kind="consumer")
+COMPANY = DebtorFacts("C001", "Menuiserie Durand SAS", address="3 rue du Port, 44000 Nantes")
+CONSUMER = DebtorFacts(
+    "P001", "Jeanne Petit", kind="consumer", address="5 allée des Lilas, 69003 Lyon"
+)
 NEW_CASE = CaseState("REF-7Q2K")
 INVOICES = (
     InvoiceLine(
@@ -290,7 +292,7 @@ def test_an_altered_l111_8_paragraph_blocks_too(renderer):
     ("removed", "what"),
     [
         ("MAND-2026-0042 du 2 janvier 2026", "mandate reference"),
-        ("aucun frais de recouvrement n'est à votre charge", "no collection fee"),
+        ("Les frais de la présente procédure de recouvrement amiable restent", "L111-8"),
         ("Principal : 1 534,56 € ; ", "principal, interest and other sums"),
     ],
 )
@@ -382,9 +384,12 @@ def test_the_subject_is_checked_as_well(renderer):
 def test_facts_survive_a_json_round_trip_and_an_edit_is_revalidated(renderer):
     import json
 
-    letter = draft(
-        renderer, "formal_notice", case=replace(NEW_CASE, first_letter_on=date(2026, 10, 22))
+    later = replace(
+        NEW_CASE,
+        first_letter_on=date(2026, 10, 22),
+        steps_sent=("reminder_1", "reminder_2", "reminder_3"),
     )
+    letter = draft(renderer, "formal_notice", case=later)
     stored = json.loads(json.dumps(facts_to_dict(letter.facts)))
     facts: LetterFacts = letter_facts_from_dict(stored)
     assert facts == letter.facts

@@ -1,0 +1,73 @@
+"""Checks of single policy values (IBAN, email, time zone, clock time); pure, no I/O."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(:00)?$")
+_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+
+
+def iban_checksum_ok(iban: str) -> bool:
+    """Tell whether `iban` (spaces allowed) passes the ISO 13616 mod-97 check."""
+    compact = iban.replace(" ", "").upper()
+    if not _IBAN.match(compact):
+        return False
+    moved = compact[4:] + compact[:4]
+    digits = "".join(str(int(ch, 36)) for ch in moved)
+    return int(digits) % 97 == 1
+
+
+def check_iban(value: str) -> str:
+    """Return `value` if it is a well-formed IBAN with a valid checksum; else raise."""
+    compact = value.replace(" ", "").upper()
+    if not _IBAN.match(compact):
+        raise ValueError(
+            f"{value!r} is not an IBAN (two letters, two check digits, then the account)"
+        )
+    if not iban_checksum_ok(compact):
+        raise ValueError(f"IBAN {value!r} has a wrong checksum (mistyped digit?)")
+    return value
+
+
+def check_email(value: str) -> str:
+    """Return `value` if it is a syntactically valid email address; else raise."""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
+    return value
+
+
+def check_time_zone(value: str) -> str:
+    """Return `value` if it names an IANA time zone (e.g. Europe/Paris); else raise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = sorted(z for z in available_timezones() if z.lower()[:6] == value.lower()[:6])
+        hint = f" (did you mean {', '.join(close[:3])}?)" if close else ""
+        raise ValueError(f"unknown time zone {value!r}{hint}") from None
+    return value
+
+
+def parse_clock_time(value: Any) -> Any:
+    """Accept a time of day only as an "HH:MM" string (or a `time`); explain YAML's 9:00 trap."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f'{value!r} is not a time: write it as a quoted "HH:MM" string')
+    if isinstance(value, int):
+        hours, minutes = divmod(value, 60)
+        raise ValueError(
+            f'write the time as a quoted string, e.g. "{hours:02d}:{minutes:02d}": unquoted, '
+            f"YAML reads {hours}:{minutes:02d} as the number {value}"
+        )
+    match = _CLOCK.match(value.strip())
+    if not match:
+        raise ValueError(f'{value!r} is not a time of day written "HH:MM" (e.g. "09:00")')
+    return time(int(match.group(1)), int(match.group(2)))
