@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -298,14 +297,3 @@ async def edit_vs_send(rig: Rig, n: int = 5) -> Outcome:
         return Outcome(outcome.duplicates + back, outcome.losses + wrong, outcome.needless_unknown)
     finally:
         app.close()
-
-
-Scenario = Callable[..., object]
-
-#: name -> (scenario, needs IMAP). bench/chaos.py runs each of them many times.
-SCENARIOS: dict[str, tuple[Scenario, bool]] = {
-    "two cycles at once": (two_cycles, False),
-    "two senders at once": (two_senders, True),
-    "SIGKILL during send": (kill_during_send, True),
-    "edit racing send": (edit_vs_send, True),
-}
