@@ -84,6 +84,7 @@ class Lease:
     ttl: timedelta
     _conn: Connection | None = None  # PostgreSQL: the connection holding the advisory lock
     _stop: threading.Event = field(default_factory=threading.Event)
+    _noted: bool = True  # a lease row says who holds it
 
     def renew(self) -> None:
         """Push the expiry of the lease row forward."""
@@ -129,8 +130,10 @@ def _try_row(engine: Engine, name: str, holder: str, ttl: timedelta) -> LeaseBus
         return LeaseBusy(name, "another process (took it just now)")
 
 
-def _try_advisory(engine: Engine, name: str, holder: str, ttl: timedelta) -> Connection | LeaseBusy:
-    """Take the advisory lock (PostgreSQL) and write who holds it; return its connection."""
+def _try_advisory(
+    engine: Engine, name: str, holder: str, ttl: timedelta, note: bool
+) -> Connection | LeaseBusy:
+    """Take the advisory lock (PostgreSQL) and, with `note`, write who holds it."""
     conn = engine.connect()
     try:
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": advisory_key(name)})
@@ -139,6 +142,9 @@ def _try_advisory(engine: Engine, name: str, holder: str, ttl: timedelta) -> Con
             conn.close()
             row = _row(engine, name)
             return LeaseBusy(name, row.holder if row else "another process")
+        if not note:
+            conn.commit()
+            return conn
         conn.execute(delete(SenderLease).where(col(SenderLease.name) == name))
         conn.execute(
             SenderLease.__table__.insert().values(  # type: ignore[attr-defined]
@@ -157,14 +163,20 @@ def _row(engine: Engine, name: str) -> SenderLease | None:
         return session.get(SenderLease, name)
 
 
-def acquire(engine: Engine, name: str, ttl: timedelta, *, holder: str | None = None) -> Lease:
-    """Take the lease `name` now, or raise LeaseBusy; pair with `release`."""
+def acquire(
+    engine: Engine, name: str, ttl: timedelta, *, holder: str | None = None, note: bool = True
+) -> Lease:
+    """Take the lease `name` now, or raise LeaseBusy; pair with `release`.
+
+    `note=False` (PostgreSQL only) skips the row saying who holds it: for short, frequent
+    locks such as one draft in flight.
+    """
     holder = holder or lease_holder()
     if is_postgres(engine):
-        got = _try_advisory(engine, name, holder, ttl)
+        got = _try_advisory(engine, name, holder, ttl, note)
         if isinstance(got, LeaseBusy):
             raise got
-        return Lease(engine, name, holder, ttl, _conn=got)
+        return Lease(engine, name, holder, ttl, _conn=got, _noted=note)
     busy = _try_row(engine, name, holder, ttl)
     if busy is not None:
         raise busy
@@ -177,6 +189,8 @@ def release(lease: Lease) -> None:
     """Give the lease back (its row, and on PostgreSQL the advisory lock)."""
     lease._stop.set()
     try:
+        if not lease._noted:
+            return
         with Session(lease.engine) as session:
             session.execute(
                 delete(SenderLease).where(

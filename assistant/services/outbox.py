@@ -309,7 +309,7 @@ async def send_outbox(
                     await _pace(conn)
                     if pg:
                         in_flight = acquire(
-                            app.engine, draft_lock(prepared.draft_id), _lease_ttl(app)
+                            app.engine, draft_lock(prepared.draft_id), _lease_ttl(app), note=False
                         )
                     if not claim(
                         session, prepared.draft_id, prepared.version, prepared.message_id, app.actor
