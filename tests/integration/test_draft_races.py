@@ -251,3 +251,27 @@ async def test_a_draft_listing_an_open_credit_note_is_sent(mail_app, smtp_server
     report = await send(mail_app, mailbox)
 
     assert report.sent == [draft_id] and report.returned == []
+
+
+async def test_relance_drafts_resolve_on_the_command_line(mail_app, mailbox, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from assistant.cli.main import app as cli
+
+    draft_id = await _unknown_draft(mail_app, mailbox)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RELANCE_DATABASE_URL", mail_app.settings.database_url)
+    monkeypatch.setenv("RELANCE_POLICIES_DIR", str(mail_app.settings.policies_dir))
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli, ["drafts", "resolve", str(draft_id), *args])
+        return result.exit_code, result.output
+
+    code, out = run("--reason", "checked")
+    assert code == 1 and "--sent or --not-sent" in out
+    code, out = run("--not-sent", "--reason", "not in the provider log", "--as", "frank")
+    assert code == 0 and "back to pending" in out
+    assert get_draft(mail_app, draft_id).status == "pending"
+    code, out = run("--sent", "--reason", "again")
+    assert code == 1 and "only an `unknown` draft can be resolved" in out
