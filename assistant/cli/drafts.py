@@ -1,4 +1,4 @@
-"""`relance drafts list|show|approve|reject|edit`: the approval queue."""
+"""`relance drafts list|show|approve|reject|edit|resolve`: the approval queue."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from assistant.services.approval import (
     reject_draft,
 )
 from assistant.services.editing import edit_draft
+from assistant.services.outbox_state import resolve_unknown
 
 app = typer.Typer(help="Review the drafts waiting for approval.", no_args_is_help=True)
 
@@ -260,6 +261,7 @@ def edit(
         if draft is None:
             fail(f"draft {draft_id} does not exist")
         original = f"{draft.subject}\n{SEPARATOR}\n{draft.body_text}"
+        read_version = draft.version  # the edit is saved only if nobody moved the draft since
     if from_file is not None:
         edited = from_file.read_text(encoding="utf-8")
     else:
@@ -281,12 +283,38 @@ def edit(
                 subject.strip(),
                 text,
                 date.fromisoformat(on) if on else date.today(),
+                version=read_version,
             )
     except ApprovalError as exc:
         fail(str(exc))
     console.print(f"draft {draft_id}: {result.message}", highlight=False)
     if "blocking" in result.message:
         raise typer.Exit(1)
+
+
+@app.command("resolve")
+def resolve(
+    draft_id: int,
+    sent: bool | None = typer.Option(
+        None,
+        "--sent/--not-sent",
+        help="--sent: the debtor got it (recorded as sent); --not-sent: approvable again.",
+    ),
+    reason: str = typer.Option(..., "--reason", help="How you know (kept in the audit trail)."),
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Settle an `unknown` draft after checking with the mail provider or the debtor."""
+    if sent is None:
+        fail("say what happened: --sent or --not-sent")
+    application = get_app(actor)
+    try:
+        with session_scope(application.engine) as session:
+            summary = resolve_unknown(
+                session, draft_id, sent=bool(sent), reason=reason, actor=application.actor
+            )
+    except ApprovalError as exc:
+        fail(str(exc))
+    console.print(f"draft {draft_id}: {summary}", highlight=False)
 
 
 def _run_editor(text: str) -> str:

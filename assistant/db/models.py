@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Field, SQLModel
 
 
@@ -102,6 +103,17 @@ class Case(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+#: Draft statuses in which a ladder letter blocks another one for the same case and step.
+LIVE_KEY_STATUSES = ("pending", "approved", "sending", "unknown")
+
+
+def draft_live_key(case_id: int, kind: str, step: str, status: str) -> str | None:
+    """Return the `live_key` of a draft in `status` (None once it left the live statuses)."""
+    if kind != "step" or status not in LIVE_KEY_STATUSES:
+        return None
+    return f"{case_id}:{kind}:{step}"
+
+
 class Draft(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
@@ -132,6 +144,11 @@ class Draft(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
+    # Bumped by every status change and edit: writers compare-and-set on (status, version).
+    version: int = 0
+    # "<case_id>:step:<step>" while a ladder letter is live (see LIVE_KEY_STATUSES), else NULL:
+    # the unique constraint keeps one live letter per case and step, whoever writes it.
+    live_key: str | None = Field(default=None, unique=True)
 
 
 class Promise(SQLModel, table=True):
@@ -181,3 +198,22 @@ class AuditEvent(SQLModel, table=True):
     entity: str | None = None
     entity_id: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+@event.listens_for(Draft.status, "set")
+def _status_sets_live_key(target: Draft, value: str, _old: Any, _initiator: Any) -> None:
+    """Keep `live_key` in step with `status` on every ORM change (withdrawals included).
+
+    A stored draft's `version` moves too, so a writer holding the old version loses its
+    compare-and-set instead of overwriting the change.
+    """
+    if sa_inspect(target).persistent:
+        target.version = (target.version or 0) + 1
+    if target.case_id is not None and target.step is not None:
+        target.live_key = draft_live_key(target.case_id, target.kind or "step", target.step, value)
+
+
+@event.listens_for(Draft, "before_insert")
+def _insert_sets_live_key(_mapper: Any, _conn: Any, target: Draft) -> None:
+    """Compute `live_key` of a new draft from its case, kind, step and status."""
+    target.live_key = draft_live_key(target.case_id, target.kind, target.step, target.status)

@@ -70,6 +70,7 @@ class SmtpConnection:
         self._config = config
         self._client: aiosmtplib.SMTP | None = None
         self._last_send = 0.0
+        self._slot = False  # `pace` already waited for the next send
 
     async def open(self) -> None:
         """Connect, secure and log in (raises TransientSendError/PermanentSendError)."""
@@ -111,14 +112,16 @@ class SmtpConnection:
             except (aiosmtplib.SMTPException, OSError):
                 client.close()
 
-    async def _pace(self) -> None:
+    async def pace(self) -> None:
+        """Wait for the rate limit's next slot; the next `send` uses it without waiting."""
         rate = self._config.rate_per_second
-        if not rate:
+        if not rate or self._slot:
             return
         wait = self._last_send + 1.0 / rate - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
         self._last_send = time.monotonic()
+        self._slot = True
 
     async def send(self, message: EmailMessage) -> SendReceipt:
         """Send `message`; raise Transient/Permanent/AmbiguousSendError on failure."""
@@ -126,7 +129,8 @@ class SmtpConnection:
         if not recipients:
             raise PermanentSendError("the message has no recipient")
         data = message_bytes(message)
-        await self._pace()
+        await self.pace()
+        self._slot = False
         if self._client is None or not self._client.is_connected:
             self._client = None
             await self.open()

@@ -15,10 +15,9 @@ from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, utcnow
 from assistant.domain import Finding
 from assistant.policy.schema import Policy
 from assistant.services.audit import record
+from assistant.services.draft_state import ApprovalError, DraftConflict, move_draft
 
-
-class ApprovalError(Exception):
-    """The draft cannot be approved, rejected or edited as asked."""
+__all__ = ["ApprovalError", "ApprovalResult", "DraftConflict", "approve_draft", "reject_draft"]
 
 
 @dataclass(frozen=True)
@@ -75,8 +74,7 @@ def approve_draft(
         )
     if draft.requires_four_eyes:
         if draft.first_approver is None:
-            draft.first_approver = actor
-            session.add(draft)
+            move_draft(session, draft, "pending", attempt="approval", first_approver=actor)
             record(session, actor, "draft.first_approval", "draft", draft.id, case=case.ref)
             return ApprovalResult(
                 draft_id,
@@ -111,16 +109,21 @@ def approve_draft(
         ).all()
         if m
     ]
-    draft.message_id = make_msgid(idstring=case.ref, domain=sender_domain(policy, smtp_from)).strip(
-        "<>"
+    move_draft(
+        session,
+        draft,
+        "approved",
+        attempt="approval",
+        # A Message-ID names one text: kept when the draft comes back unchanged (returned by
+        # the send-time check, or resolved as not sent); an edit clears it.
+        message_id=draft.message_id
+        or make_msgid(idstring=case.ref, domain=sender_domain(policy, smtp_from)).strip("<>"),
+        in_reply_to=previous[-1] if previous else None,
+        references=" ".join(previous) if previous else None,
+        to_addrs=", ".join(emails),
+        decided_by=actor,
+        decided_at=utcnow(),
     )
-    draft.in_reply_to = previous[-1] if previous else None
-    draft.references = " ".join(previous) if previous else None
-    draft.to_addrs = ", ".join(emails)
-    draft.status = "approved"
-    draft.decided_by = actor
-    draft.decided_at = utcnow()
-    session.add(draft)
     record(
         session,
         actor,
@@ -141,11 +144,15 @@ def reject_draft(session: Session, draft_id: int, actor: str, reason: str) -> Ap
     draft, case = _get(session, draft_id)
     if draft.status not in ("pending", "approved"):
         raise ApprovalError(f"draft {draft_id} is {draft.status}: it can no longer be rejected")
-    draft.status = "rejected"
-    draft.reject_reason = reason
-    draft.decided_by = actor
-    draft.decided_at = utcnow()
-    session.add(draft)
+    move_draft(
+        session,
+        draft,
+        "rejected",
+        attempt="rejection",
+        reject_reason=reason,
+        decided_by=actor,
+        decided_at=utcnow(),
+    )
     record(session, actor, "draft.rejected", "draft", draft.id, case=case.ref, reason=reason)
     return ApprovalResult(draft_id, "rejected", f"rejected: {reason}")
 
@@ -158,19 +165,36 @@ def apply_edit(
     text: str,
     html: str,
     findings: list[Finding],
+    *,
+    version: int | None = None,
 ) -> ApprovalResult:
-    """Store an officer's edit and its fresh validation; the draft goes back to pending."""
+    """Store an officer's edit and its fresh validation; the draft goes back to pending.
+
+    `version` is the draft's version when the officer started editing: if anything moved
+    the draft since (an approval, a send), the edit is refused and nothing is saved.
+    """
     draft, case = _get(session, draft_id)
     if draft.status not in ("pending", "approved"):
-        raise ApprovalError(f"draft {draft_id} is {draft.status}: it can no longer be edited")
+        raise DraftConflict(
+            f"draft {draft_id} is {draft.status}: it can no longer be edited; "
+            "your edit was not saved"
+        )
     changed = subject != draft.subject or text != draft.body_text
-    draft.subject, draft.body_text, draft.body_html = subject, text, html
-    draft.findings = [f.as_dict() for f in findings]
-    draft.status = "pending"
-    draft.first_approver = None
-    draft.message_id = None
-    draft.pdf = None if changed else draft.pdf
-    session.add(draft)
+    values: dict[str, object] = {"pdf": None} if changed else {}
+    move_draft(
+        session,
+        draft,
+        "pending",
+        attempt="edit",
+        version=version,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        findings=[f.as_dict() for f in findings],
+        first_approver=None,
+        message_id=None,
+        **values,
+    )
     record(
         session,
         actor,
@@ -193,9 +217,7 @@ def record_sent(session: Session, draft: Draft, sent_at: datetime, actor: str) -
     """Mark `draft` sent and move its case along the ladder (call once SMTP accepted it)."""
     case = session.get(Case, draft.case_id)
     assert case is not None
-    draft.status = "sent"
-    draft.sent_at = sent_at
-    session.add(draft)
+    move_draft(session, draft, "sent", attempt="sent mark", sent_at=sent_at)
     on: date = sent_at.date()
     if draft.kind == "step":
         index = draft.facts.get("step_index")

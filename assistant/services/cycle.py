@@ -16,15 +16,16 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from assistant.bootstrap import App
 from assistant.db.engine import session_scope
-from assistant.db.models import Case, Draft, Handoff, utcnow
+from assistant.db.models import Case, Draft, Handoff, draft_live_key, utcnow
 from assistant.domain import CaseState, ClientHistory, DebtorFacts, Finding
 from assistant.importing.history import load_histories
 from assistant.letters.facts_json import facts_to_dict
@@ -35,6 +36,8 @@ from assistant.planner import Plan, plan_case
 from assistant.policy.schema import Policy
 from assistant.services.approval import approve_draft
 from assistant.services.audit import event_row, record, record_many
+from assistant.services.draft_state import ApprovalError
+from assistant.services.leases import LeaseBusy, hold_lease
 from assistant.services.portfolio import (
     LIVE_DRAFT_STATUSES,
     Portfolio,
@@ -55,6 +58,16 @@ Progress = Callable[[str, int, int], None]
 ENGINES = ("template", "llm")
 BATCH_SIZE = 500  # drafts per INSERT: bounds the letters held in memory
 REF_QUERY_CHUNK = 5000  # refs per IN (…) query, well under SQLite's bound-parameter limit
+CYCLE_LEASE_TTL = timedelta(minutes=10)  # renewed while the cycle runs
+
+
+class LiveDraftExists(ApprovalError):
+    """The case already has a live draft for this step (the database refused a second)."""
+
+
+def cycle_lease(slug: str, on: date) -> str:
+    """Return the lease name of the cycle of creditor `slug` on `on`."""
+    return f"cycle:{slug}:{on.isoformat()}"
 
 
 @dataclass
@@ -68,6 +81,7 @@ class CycleReport:
     reasons: dict[str, Counter[str]] = field(default_factory=dict)
     engines: dict[str, str] = field(default_factory=dict)  # creditor -> engine used
     notes: list[str] = field(default_factory=list)  # warnings for the officer
+    busy: dict[str, str] = field(default_factory=dict)  # creditor -> who runs its cycle now
 
     def total(self, key: str) -> int:
         """Sum one counter over creditors."""
@@ -83,6 +97,7 @@ class CycleReport:
             "creditors": {k: dict(v) for k, v in self.counts.items()},
             "engines": dict(self.engines),
             "notes": list(self.notes),
+            "busy": dict(self.busy),
         }
 
 
@@ -171,6 +186,7 @@ def _draft_values(
     """Return the column values of a new draft (pending; the other columns default)."""
     step = policy.step(letter.step) if kind == "step" else None
     return {
+        "live_key": draft_live_key(case_id, kind, letter.step, "pending"),
         "case_id": case_id,
         "kind": kind,
         "step": letter.step,
@@ -217,8 +233,14 @@ def store_draft(
             engine_note=engine_note,
         )
     )
-    session.add(draft)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(draft)
+            session.flush()
+    except IntegrityError:
+        raise LiveDraftExists(
+            f"case {case.ref} already has a live {letter.step} draft: reject it first"
+        ) from None
     record(
         session,
         actor,
@@ -300,13 +322,16 @@ class _Batch:
         if len(self.pending) >= self.size:
             self.flush()
 
-    def flush(self) -> None:
-        """Insert the queued drafts, then the audit rows; auto-approve where allowed."""
-        policy, report = self.policy, self.report
-        counts = report.counts[policy.slug]
-        auto: list[int] = []
-        if self.pending:
-            rows = [
+    def _insert(self) -> list[tuple[_Pending, dict[str, Any], int]]:
+        """Insert the queued drafts; one another writer stored meanwhile is skipped, counted.
+
+        The unique `live_key` refuses a second live letter per case and step: the batch is
+        retried without the refused ones, whose audit rows are dropped too.
+        """
+        policy, counts = self.policy, self.report.counts[self.policy.slug]
+        todo = [
+            (
+                p,
                 _draft_values(
                     p.case_id,
                     p.letter,
@@ -315,12 +340,40 @@ class _Batch:
                     actor=self.actor,
                     engine=p.engine,
                     engine_note=p.engine_note,
+                ),
+            )
+            for p in self.pending
+        ]
+        stmt = insert(Draft).returning(col(Draft.id), sort_by_parameter_order=True)
+        while todo:
+            try:
+                with self.session.begin_nested():
+                    ids = list(self.session.scalars(stmt, [row for _p, row in todo]))
+                return [(p, row, i) for (p, row), i in zip(todo, ids, strict=True) if i]
+            except IntegrityError:
+                taken = set(
+                    self.session.exec(
+                        select(Draft.live_key).where(
+                            col(Draft.live_key).in_([row["live_key"] for _p, row in todo])
+                        )
+                    )
                 )
-                for p in self.pending
-            ]
-            stmt = insert(Draft).returning(col(Draft.id), sort_by_parameter_order=True)
-            ids: list[int] = [i for i in self.session.scalars(stmt, rows) if i is not None]
-            for p, row, draft_id in zip(self.pending, rows, ids, strict=True):
+                if not taken:
+                    raise
+                for p, row in todo:
+                    if row["live_key"] in taken:
+                        counts["already_drafted"] += 1
+                        self.audit.remove(p.event)
+                todo = [(p, row) for p, row in todo if row["live_key"] not in taken]
+        return []
+
+    def flush(self) -> None:
+        """Insert the queued drafts, then the audit rows; auto-approve where allowed."""
+        policy, report = self.policy, self.report
+        counts = report.counts[policy.slug]
+        auto: list[int] = []
+        if self.pending:
+            for p, row, draft_id in self._insert():
                 p.event["entity_id"] = str(draft_id)
                 report.draft_ids.append(draft_id)
                 counts["drafts"] += 1
@@ -346,8 +399,12 @@ def run_cycle(
     progress: Progress | None = None,
     creditor: str | None = None,
     engine: str | None = None,
+    lease_wait: float = 0.0,
 ) -> CycleReport:
     """Plan every case of every creditor on `on` and draft the letters that are due.
+
+    One cycle per creditor and date runs at a time (a lease): a second one waits up to
+    `lease_wait` seconds, then skips that creditor and says who holds it (`report.busy`).
 
     `engine` ("template" or "llm") overrides each policy's `engine`. An explicit "llm"
     without an LLM endpoint raises `LLMNotConfigured` before anything is written; a policy
@@ -372,17 +429,17 @@ def run_cycle(
             downgraded.append(slug)
             chosen = "template"
         report.engines[slug] = chosen
-        if chosen == "llm":
-            _cycle_creditor_llm(app, policy, on, actor, report, progress)
-            continue
-        with session_scope(app.engine) as session:
-            batch = _Batch(session, policy, actor, report)
-
-            def write(due: _Due, policy: Policy = policy, batch: _Batch = batch) -> None:
-                batch.draft(due.case, *_render(renderer, policy, due, on))
-
-            _plan_creditor(session, policy, on, actor, report, progress, batch.audit, write)
-            batch.flush()
+        try:
+            with hold_lease(app.engine, cycle_lease(slug, on), CYCLE_LEASE_TTL, wait=lease_wait):
+                if chosen == "llm":
+                    _cycle_creditor_llm(app, policy, on, actor, report, progress)
+                else:
+                    _cycle_creditor(app, renderer, policy, on, actor, report, progress)
+        except LeaseBusy as busy:
+            report.busy[slug] = busy.holder
+            note = f"cycle of {slug} on {on.isoformat()} skipped: already running ({busy})"
+            log.warning(note)
+            report.notes.append(note)
     if downgraded:
         from assistant.llm import LLMNotConfigured
 
@@ -394,6 +451,26 @@ def run_cycle(
         log.warning(note)
         report.notes.append(note)
     return report
+
+
+def _cycle_creditor(
+    app: App,
+    renderer: LetterRenderer,
+    policy: Policy,
+    on: date,
+    actor: str,
+    report: CycleReport,
+    progress: Progress | None,
+) -> None:
+    """Plan one creditor and store its template letters in one transaction."""
+    with session_scope(app.engine) as session:
+        batch = _Batch(session, policy, actor, report)
+
+        def write(due: _Due) -> None:
+            batch.draft(due.case, *_render(renderer, policy, due, on))
+
+        _plan_creditor(session, policy, on, actor, report, progress, batch.audit, write)
+        batch.flush()
 
 
 def _render(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_lib
+from collections.abc import Callable
 from datetime import date
 
 from sqlmodel import Session
@@ -64,10 +65,23 @@ def edit_draft(
     subject: str,
     text: str,
     on: date,
+    *,
+    version: int | None = None,
+    checked: Callable[[], None] | None = None,
 ) -> ApprovalResult:
-    """Replace a draft's subject and text after re-validating them."""
+    """Replace a draft's subject and text after re-validating them.
+
+    The edit is saved only if the draft is still at `version` (default: the version read
+    here, before the re-validation): a draft sent or approved meanwhile refuses it.
+    `checked` runs between the re-validation and the save (tests slow it down there).
+    """
     draft = session.get(Draft, draft_id)
     if draft is None:
         raise ApprovalError(f"draft {draft_id} does not exist")
+    read = draft.version if version is None else version
     findings = revalidate(session, draft, policies, subject, text, on)
-    return apply_edit(session, draft_id, actor, subject, text, text_to_html(text), findings)
+    if checked is not None:
+        checked()
+    return apply_edit(
+        session, draft_id, actor, subject, text, text_to_html(text), findings, version=read
+    )

@@ -4,13 +4,16 @@ Each draft is re-checked at send time, claimed (`sending`, committed) BEFORE the
 and after the server accepts it a copy is APPENDed to the IMAP Sent folder, then it is marked
 sent. A process killed in between leaves it in `sending`; `recover_sending` then looks for its
 Message-ID in the Sent folder: found → sent, else → unknown for an officer. Never resent.
-A lease row keeps a single sender at a time. This module never imports an SMTP/IMAP library.
+The rate limit's pause comes BEFORE the claim, so a kill while waiting leaves the draft
+approved. On SQLite a lease keeps a single sender at a time; on PostgreSQL several senders
+share the outbox: each picks the next draft with `FOR UPDATE SKIP LOCKED` and holds an
+advisory lock on it while it is in flight, so recovery never touches a live send.
+This module never imports an SMTP/IMAP library.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -18,7 +21,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
 
 from assistant.bootstrap import App
 from assistant.db.engine import session_scope
@@ -46,13 +50,15 @@ from assistant.mail.ports import (
     SendReceipt,
     TransientSendError,
 )
+from assistant.mail.window import aware
 from assistant.services.approval import record_sent
 from assistant.services.attachments import draft_attachments
 from assistant.services.audit import record
+from assistant.services.draft_state import move_draft
+from assistant.services.leases import Lease, LeaseBusy, acquire, is_postgres, release
 from assistant.services.outbox_checks import (
     OutboxItem,
     Verdict,
-    approved_drafts,
     check_draft,
     plan_outbox,
     policy_of,
@@ -60,6 +66,7 @@ from assistant.services.outbox_checks import (
 from assistant.services.outbox_state import (
     OutboxProgress,
     claim,
+    draft_lock,
     emit,
     finish,
     invalidate_address,
@@ -67,12 +74,8 @@ from assistant.services.outbox_state import (
     recover_stuck,
     to_pending,
 )
-from assistant.services.sender_lease import (
-    acquire_lease,
-    lease_holder,
-    release_lease,
-    renew_lease,
-)
+
+SEND_LEASE = "outbox"  # SQLite: one sender at a time (PostgreSQL shares with SKIP LOCKED)
 
 __all__ = [
     "OutboxItem",
@@ -152,59 +155,77 @@ class _Prepared:
     message: EmailMessage
     message_id: str | None  # set when assigned now (approved without one)
     debtor_id: int
+    version: int  # the draft version the message was composed from
 
 
 def _prepare(
     app: App,
-    draft_id: int,
+    session: Session,
+    draft: Draft,
     now: datetime,
     report: SendReport,
     hold_timing: bool,
     progress: OutboxProgress | None,
 ) -> _Prepared | None:
-    actor = app.actor
-    with session_scope(app.engine) as session:
-        draft = session.get(Draft, draft_id)
-        if draft is None or draft.status != "approved":
-            return None
-        case = session.get(Case, draft.case_id)
-        assert case is not None
-        policy = policy_of(session, case, app.policies)
-        verdict = check_draft(session, draft, case, policy, now)
-        reason = verdict.review or (verdict.hold if not hold_timing else None)
-        if reason:
-            to_pending(session, draft, reason, actor)
-            report.returned.append((draft_id, reason))
-            emit(progress, "review", draft_id, reason)
-            return None
-        if verdict.hold:
-            report.held.append((draft_id, verdict.hold))
-            emit(progress, "held", draft_id, verdict.hold)
-            return None
-        assert policy is not None
-        try:
-            sender = sender_identity(policy, app.settings.smtp_from)
-            assigned = None
-            if not draft.message_id:  # approval assigns it; never send without one stored
-                assigned = draft.message_id = new_message_id(sender, case.ref)
-            message = compose_message(
-                draft,
-                sender=sender,
-                to=verdict.to,
-                to_names=verdict.names,
-                case_ref=case.ref,
-                date=now,
-                reply_to=reply_to_address(app.settings.reply_to, case.ref),
-                attachments=draft_attachments(session, draft_id),
-            )
-        except ComposeError as exc:
-            session.refresh(draft)
-            to_pending(session, draft, str(exc), actor)
-            report.returned.append((draft_id, str(exc)))
-            emit(progress, "review", draft_id, str(exc))
-            return None
-        session.expunge(draft)  # the message_id set above is written by the claim, not here
-        return _Prepared(draft_id, message, assigned, case.debtor_id)
+    """Re-check a picked draft and compose its message; None when it is not sent now."""
+    actor, draft_id = app.actor, draft.id or 0
+    case = session.get(Case, draft.case_id)
+    assert case is not None
+    policy = policy_of(session, case, app.policies)
+    verdict = check_draft(session, draft, case, policy, now)
+    reason = verdict.review or (verdict.hold if not hold_timing else None)
+    if reason:
+        to_pending(session, draft, reason, actor)
+        report.returned.append((draft_id, reason))
+        emit(progress, "review", draft_id, reason)
+        return None
+    if verdict.hold:
+        report.held.append((draft_id, verdict.hold))
+        emit(progress, "held", draft_id, verdict.hold)
+        return None
+    assert policy is not None
+    try:
+        sender = sender_identity(policy, app.settings.smtp_from)
+        assigned = None
+        if not draft.message_id:  # approval assigns it; never send without one stored
+            assigned = new_message_id(sender, case.ref)
+            set_committed_value(draft, "message_id", assigned)  # written by the claim
+        message = compose_message(
+            draft,
+            sender=sender,
+            to=verdict.to,
+            to_names=verdict.names,
+            case_ref=case.ref,
+            date=now,
+            reply_to=reply_to_address(app.settings.reply_to, case.ref),
+            attachments=draft_attachments(session, draft_id),
+        )
+    except ComposeError as exc:
+        to_pending(session, draft, str(exc), actor)
+        report.returned.append((draft_id, str(exc)))
+        emit(progress, "review", draft_id, str(exc))
+        return None
+    return _Prepared(draft_id, message, assigned, case.debtor_id, draft.version)
+
+
+def _pick(session: Session, seen: set[int], pg: bool) -> Draft | None:
+    """Return the next approved draft not seen in this run, locked on PostgreSQL."""
+    query = (
+        select(Draft)
+        .where(Draft.status == "approved", col(Draft.id).not_in(seen or {0}))
+        .order_by(col(Draft.decided_at), col(Draft.id))
+        .limit(1)
+    )
+    if pg:  # another sender skips this row instead of waiting for it
+        query = query.with_for_update(skip_locked=True)
+    return session.exec(query).first()
+
+
+async def _pace(conn: MailConnection) -> None:
+    """Wait for the sender's rate limit before a claim (a kill while waiting sends nothing)."""
+    pace = getattr(conn, "pace", None)
+    if pace is not None:
+        await pace()
 
 
 async def _deliver(
@@ -253,68 +274,91 @@ async def send_outbox(
     """
     retry = retry or RetryPolicy()
     report = SendReport()
-    holder = lease_holder()
-    ttl = _lease_ttl(app)
-    busy = acquire_lease(app.engine, holder, ttl)
-    if busy:
-        report.aborted = busy
-        return report
-    renewed = time.monotonic()
+    pg = is_postgres(app.engine)
+    lease: Lease | None = None
+    if not pg:
+        try:
+            lease = acquire(app.engine, SEND_LEASE, _lease_ttl(app))
+        except LeaseBusy as busy:
+            until = f" (lease until {aware(busy.until):%H:%M:%S} UTC)" if busy.until else ""
+            report.aborted = f"{busy.holder} is sending{until}"
+            return report
     try:
-        sent_folder = _sent_folder(app, mailbox, report)
-        report.recovered = recover_stuck(app, mailbox, sent_folder, now, progress)
+        sent_folder, imap_down = _sent_folder(app, mailbox, report)
+        report.recovered = recover_stuck(
+            app, mailbox, sent_folder, now, progress, imap_down=imap_down
+        )
         report.unknown.extend((i, r) for i, r in report.recovered if r.startswith("unknown"))
-        with Session(app.engine) as session:
-            ids = [d.id or 0 for d in approved_drafts(session, limit)]
         async with AsyncExitStack() as stack:
             conn: MailConnection | None = None
-            for draft_id in ids:
-                prepared = _prepare(app, draft_id, now, report, hold_timing, progress)
-                if prepared is None:
-                    continue
-                if conn is None:
-                    try:
-                        conn = await stack.enter_async_context(sender.connect())
-                    except SendError as exc:
-                        report.aborted = f"cannot open the SMTP session: {exc}"
+            seen: set[int] = set()
+            while limit is None or len(seen) < limit:
+                in_flight: Lease | None = None
+                with session_scope(app.engine) as session:  # pick, re-check, claim: one txn
+                    draft = _pick(session, seen, pg)
+                    if draft is None:
                         break
-                if not claim(app.engine, draft_id, prepared.message_id, app.actor):
-                    continue
-                emit(progress, "sending", draft_id)
-                outcome, tried = await _deliver(
-                    conn, prepared.message, retry, sleep, report, draft_id, progress
-                )
-                stop = _settle(
-                    app,
-                    mailbox,
-                    sent_folder,
-                    prepared,
-                    outcome,
-                    tried,
-                    now,
-                    report,
-                    retry,
-                    progress,
-                )
-                if time.monotonic() - renewed > ttl.total_seconds() / 4:
-                    renew_lease(app.engine, holder, ttl)
-                    renewed = time.monotonic()
+                    seen.add(draft.id or 0)
+                    prepared = _prepare(app, session, draft, now, report, hold_timing, progress)
+                    if prepared is None:
+                        continue
+                    if conn is None:
+                        try:
+                            conn = await stack.enter_async_context(sender.connect())
+                        except SendError as exc:
+                            report.aborted = f"cannot open the SMTP session: {exc}"
+                            break
+                    await _pace(conn)
+                    if pg:
+                        in_flight = acquire(
+                            app.engine, draft_lock(prepared.draft_id), _lease_ttl(app), note=False
+                        )
+                    if not claim(
+                        session, prepared.draft_id, prepared.version, prepared.message_id, app.actor
+                    ):
+                        if in_flight is not None:
+                            release(in_flight)
+                        continue
+                try:
+                    emit(progress, "sending", prepared.draft_id)
+                    outcome, tried = await _deliver(
+                        conn, prepared.message, retry, sleep, report, prepared.draft_id, progress
+                    )
+                    stop = _settle(
+                        app,
+                        mailbox,
+                        sent_folder,
+                        prepared,
+                        outcome,
+                        tried,
+                        now,
+                        report,
+                        retry,
+                        progress,
+                    )
+                finally:
+                    if in_flight is not None:
+                        release(in_flight)
                 if stop:
                     report.aborted = stop
                     break
     finally:
-        release_lease(app.engine, holder)
+        if lease is not None:
+            release(lease)
     return report
 
 
-def _sent_folder(app: App, mailbox: Mailbox | None, report: SendReport) -> str | None:
+def _sent_folder(
+    app: App, mailbox: Mailbox | None, report: SendReport
+) -> tuple[str | None, str | None]:
+    """Return the Sent folder, and why IMAP is down when it is configured but unreachable."""
     if mailbox is None:
-        return None
+        return None, None
     try:
-        return str(mailbox.sent_folder(app.settings.imap_sent_folder))
+        return str(mailbox.sent_folder(app.settings.imap_sent_folder)), None
     except MailboxError as exc:
         report.warnings.append(f"IMAP unavailable, no copy kept in Sent: {exc}")
-        return None
+        return None, str(exc)
 
 
 def _settle(
@@ -352,7 +396,7 @@ def _settle(
     if isinstance(outcome, AmbiguousSendError):
 
         def unknown(session: Session, draft: Draft) -> None:
-            draft.status, draft.last_error = "unknown", error
+            move_draft(session, draft, "unknown", attempt="send outcome", last_error=error)
             open_task(
                 session,
                 draft,
@@ -370,7 +414,7 @@ def _settle(
     if isinstance(outcome, PermanentSendError):
 
         def failed(session: Session, draft: Draft) -> None:
-            draft.status, draft.last_error = "failed", error
+            move_draft(session, draft, "failed", attempt="send outcome", last_error=error)
             for address, reply in outcome.refused.items():
                 invalidate_address(
                     session, address, f"SMTP {reply}", actor, debtor_id=prepared.debtor_id
@@ -400,7 +444,7 @@ def _settle(
     def later(session: Session, draft: Draft) -> None:
         draft.last_error = error
         if draft.attempts >= retry.max_total_attempts:
-            draft.status = "failed"
+            move_draft(session, draft, "failed", attempt="send outcome")
             open_task(
                 session,
                 draft,
@@ -409,7 +453,8 @@ def _settle(
             )
             record(session, actor, "draft.failed", "draft", draft_id, error=error)
         else:
-            draft.status = "approved"  # never reached the server: safe to try again later
+            # never reached the server: safe to try again later
+            move_draft(session, draft, "approved", attempt="send outcome")
             record(session, actor, "draft.deferred", "draft", draft_id, error=error)
 
     finish(app.engine, draft_id, tried, later)
@@ -438,12 +483,15 @@ def _keep_copy(
 # -- crash recovery -----------------------------------------------------------------------------
 def recover_sending(app: App, mailbox: Mailbox | None, now: datetime) -> list[tuple[int, str]]:
     """Resolve drafts left in `sending` by a dead process: Sent folder → sent, else unknown."""
-    holder = lease_holder()
-    busy = acquire_lease(app.engine, holder, _lease_ttl(app))
-    if busy:
-        return []
+    lease: Lease | None = None
+    if not is_postgres(app.engine):
+        try:
+            lease = acquire(app.engine, SEND_LEASE, _lease_ttl(app))
+        except LeaseBusy:
+            return []
     try:
-        folder = _sent_folder(app, mailbox, SendReport())
-        return recover_stuck(app, mailbox, folder, now, None)
+        folder, imap_down = _sent_folder(app, mailbox, SendReport())
+        return recover_stuck(app, mailbox, folder, now, None, imap_down=imap_down)
     finally:
-        release_lease(app.engine, holder)
+        if lease is not None:
+            release(lease)

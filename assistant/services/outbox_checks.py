@@ -114,8 +114,10 @@ def check_draft(
                 return Verdict(review=f"invoice {number} is no longer in the ledger")
             if row.status in SETTLED_INVOICE:
                 return Verdict(review=f"invoice {number} is {row.status} since approval")
-            if row.outstanding_cents <= 0:
-                return Verdict(review=f"invoice {number} has been paid since approval")
+            credit = row.amount_cents < 0 or (stated is not None and stated < 0)
+            if row.outstanding_cents == 0 or (row.outstanding_cents < 0 and not credit):
+                used = "credit note {} has been used" if credit else "invoice {} has been paid"
+                return Verdict(review=used.format(number) + " since approval")
             if stated is not None and int(stated * 100) != row.outstanding_cents:
                 return Verdict(
                     review=f"invoice {number}: outstanding changed from {stated} to "

@@ -2,7 +2,9 @@
 
 Safe to stop or restart at any moment: the cycle of a day is recorded once done (audit event
 `worker.cycle`), the inbox resumes from its stored UIDVALIDITY/last UID, and the outbox's
-state machine plus its lease keep every message exactly-once. SIGTERM/SIGINT set `stop`;
+state machine (compare-and-set claims; a lease on SQLite, SKIP LOCKED claims on PostgreSQL)
+keep every message exactly-once, and a cycle lease per creditor and date lets several
+workers run side by side. SIGTERM/SIGINT set `stop`;
 each loop finishes the unit of work in hand (one message, one batch, one cycle) and returns.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +49,7 @@ class WorkerStats:
     sent: int = 0
     fetched: int = 0
     errors: list[str] = field(default_factory=list)
+    rounds: Counter[str] = field(default_factory=Counter)  # loop -> rounds done ("cycle", …)
 
 
 def due_cycles(app: App, now: datetime) -> list[tuple[str, date]]:
@@ -101,6 +105,7 @@ async def run_worker(
         )
     if mailbox_factory is not None and watch_inbox:
         tasks.append(asyncio.create_task(_inbox_loop(app, mailbox_factory, stop, stats)))
+    log.info("worker running: %d loop(s)", len(tasks))
     try:
         await asyncio.gather(*tasks)
     finally:
@@ -128,11 +133,13 @@ async def _cycle_loop(
                 return
             log.info("daily cycle for %s on %s", slug, on)
             try:
-                await asyncio.to_thread(cycle_fn, app, on, creditor=slug)
+                done = await asyncio.to_thread(cycle_fn, app, on, creditor=slug)
             except Exception as exc:  # noqa: BLE001 - log, keep serving the mailbox
                 log.exception("cycle for %s failed", slug)
                 stats.errors.append(f"cycle {slug}: {exc}")
                 continue
+            if slug in getattr(done, "busy", {}):
+                continue  # another worker runs it now; it records it when done
             with session_scope(app.engine) as session:
                 record(
                     session,
@@ -144,6 +151,7 @@ async def _cycle_loop(
                     on=on,
                 )
             stats.cycles.append((slug, on))
+        stats.rounds["cycle"] += 1
         await _sleep_or_stop(stop, tick)
 
 
@@ -197,6 +205,7 @@ async def _outbox_loop(
             finally:
                 if mailbox is not None:
                     mailbox.close()
+        stats.rounds["outbox"] += 1
         await _sleep_or_stop(stop, every)
 
 

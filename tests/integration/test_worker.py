@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 import time
 
 import pytest
@@ -11,7 +13,7 @@ from sqlmodel import select
 from assistant.db.engine import session_scope
 from assistant.db.mail_models import InboundMessage
 from assistant.mail import build_mailbox, build_sender
-from assistant.services.worker import run_worker
+from assistant.services.worker import WorkerStats, run_worker
 from tests.integration.mailworld import NOW, add_draft, get_draft, seed_case
 from tests.integration.test_inbox import mail
 
@@ -21,6 +23,24 @@ pytestmark = pytest.mark.integration
 def inbound_count(app) -> int:
     with session_scope(app.engine) as s:
         return len(s.exec(select(InboundMessage)).all())
+
+
+def first_line_with(stream, text: str, timeout: float) -> str:
+    """Return the first line of `stream` containing `text`, read in a thread (bounded)."""
+    found: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            if text in line:
+                found.put(line)
+                return
+        found.put("")
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        return found.get(timeout=timeout)
+    except queue.Empty:
+        return ""
 
 
 async def wait_until(predicate, timeout: float = 10.0) -> None:
@@ -50,7 +70,7 @@ async def test_worker_runs_the_loop_wakes_on_idle_and_stops_cleanly(
     def fake_cycle(app, on, creditor=None):
         cycles.append((creditor, on))
 
-    def start(stop):
+    def start(stop, stats=None):
         return asyncio.create_task(
             run_worker(
                 mail_app,
@@ -61,6 +81,7 @@ async def test_worker_runs_the_loop_wakes_on_idle_and_stops_cleanly(
                 cycle=fake_cycle,
                 tick=0.1,
                 outbox_every=0.1,
+                stats=stats,
             )
         )
 
@@ -81,8 +102,10 @@ async def test_worker_runs_the_loop_wakes_on_idle_and_stops_cleanly(
 
     # a restart the same day neither re-runs the cycle nor resends anything
     stop = asyncio.Event()
-    worker = start(stop)
-    await asyncio.sleep(1.0)
+    restarted = WorkerStats()
+    worker = start(stop, restarted)
+    # two full rounds of each loop: the cycle was due-checked and the outbox looked twice
+    await wait_until(lambda: restarted.rounds["cycle"] >= 2 and restarted.rounds["outbox"] >= 2)
     stop.set()
     stats = await asyncio.wait_for(worker, timeout=10)
     client.logout()
@@ -135,7 +158,8 @@ def test_relance_worker_stops_cleanly_on_sigterm(mail_app, smtp_server, imap_acc
     )
     try:
         assert "started" in proc.stdout.readline()
-        time.sleep(1.5)  # let it log in and enter IDLE
+        # its loops run (and the signal handlers are in place) once it logs this line
+        assert "worker running" in first_line_with(proc.stderr, "worker running", timeout=20)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     finally:
