@@ -308,8 +308,8 @@ NEXT_REVISION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9001"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -336,14 +336,15 @@ def test_a_batch_revision_rebuilds_referenced_tables_without_losing_rows(
     shutil.copytree(
         migrations.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (scripts / "versions" / "0002_test.py").write_text(NEXT_REVISION)
+    head = migrations.script_directory().get_current_head()
+    (scripts / "versions" / "9001_test.py").write_text(NEXT_REVISION.replace("{head}", head))
     monkeypatch.setattr(migrations, "MIGRATIONS_DIR", scripts)
     migrations.script_directory.cache_clear()
     try:
         previous_release_database(db_url)
         before = snapshot(db_url)
         engine = make_engine(db_url)
-        assert migrations.upgrade(engine) == (None, "0002")
+        assert migrations.upgrade(engine) == (None, "9001")
         with engine.connect() as conn:
             versions = conn.execute(sa.text('SELECT version FROM "case" ORDER BY id')).all()
             assert versions == [(0,), (0,)]
