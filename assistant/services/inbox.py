@@ -28,7 +28,7 @@ from assistant.db.engine import session_scope
 from assistant.db.mail_models import InboundMessage, MailboxState
 from assistant.db.models import utcnow
 from assistant.mail.compose import message_ids
-from assistant.mail.ports import FetchedMessage, Mailbox
+from assistant.mail.ports import FetchedMessage, Mailbox, MailboxError
 from assistant.mail.window import aware
 from assistant.mailparse.mime import MalformedMessage, parse_message
 from assistant.services.audit import record
@@ -314,10 +314,7 @@ def _ingest(
                 report.duplicates += not new  # filed already (by us before, or another fetch)
             done.append(fetched.uid)
         if done:
-            if target:
-                mailbox.move(folder, done, target)
-            else:
-                mailbox.add_flags(folder, done, ["\\Seen"])
+            _file_away(mailbox, folder, done, target)
         with session_scope(app.engine) as session:
             state = _state(session, account, folder)
             state.last_uid = report.last_uid = max(state.last_uid, *batch)
@@ -328,6 +325,24 @@ def _ingest(
         if progress:
             progress(min(start + batch_size, len(uids)), len(uids))
     return report
+
+
+def _file_away(mailbox: Mailbox, folder: str, uids: list[int], target: str | None) -> None:
+    """Move stored messages to `target` (or flag them seen); another fetch may have already."""
+    for attempt in (1, 2):
+        try:
+            if target:
+                mailbox.move(folder, uids, target)
+            else:
+                mailbox.add_flags(folder, uids, ["\\Seen"])
+            return
+        except MailboxError as exc:
+            if attempt == 2 or "EXPUNGEISSUED" not in str(exc).upper():
+                raise
+        # Another fetch moved some of them meanwhile: move the ones still here.
+        uids = sorted(set(mailbox.uids_after(folder, min(uids) - 1)) & set(uids))
+        if not uids:
+            return
 
 
 def list_inbound(app: App, status: str, *, limit: int = 200) -> list[InboundMessage]:
