@@ -31,11 +31,6 @@ def test_a_strangers_mail_changes_no_case_and_waits_in_triage(db_url, imap_accou
 
     assert outcome.ok, outcome
     triage = outcome.details["triage"]
-    x_ref = (
-        next(ref for status, ref, _ in triage.values() if ref and "contestée" in _ or False)
-        if False
-        else None
-    )
     assert triage["s1@tiers"][0] == "unmatched"
     assert triage["s1@tiers"][2].startswith("invoice number of REF-")
     assert "not a known contact" in triage["s2@tiers"][2]  # another creditor's token
