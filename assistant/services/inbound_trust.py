@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
+DOMAIN_NOT_TRUSTED = "the policy does not trust sender domains (replies.trust_sender_domain)"
+
+
 @dataclass(frozen=True)
 class CaseRef:
     """A case as the decision sees it."""
@@ -84,7 +87,10 @@ def _by_reference(ev: Evidence) -> Verdict | None:
     method, case = claims[0]
     if _trusted_by(ev, case):
         return Verdict(case, method, True)
-    return Verdict(case, method, False, f"sender {ev.sender} is not a known contact of {case.ref}")
+    why = f"sender {ev.sender} is not a known contact of {case.ref}"
+    if any(c.id == case.id for c in ev.domain_of):
+        why += f"; {DOMAIN_NOT_TRUSTED}"
+    return Verdict(case, method, False, why)
 
 
 def _by_sender(ev: Evidence, candidates: list[CaseRef], method: str) -> Verdict | None:
@@ -117,10 +123,8 @@ def _suggest(ev: Evidence) -> Verdict:
         return Verdict(None, None, False, f"invoice numbers of several cases quoted ({refs})")
     domain = _unique(ev.domain_of)
     if len(domain) == 1:
-        why = (
-            f"sender {ev.sender} shares its domain with a contact of {domain[0].ref}; the "
-            "policy does not trust sender domains (replies.trust_sender_domain)"
-        )
+        why = f"sender {ev.sender} shares its domain with a contact of {domain[0].ref}; "
+        why += DOMAIN_NOT_TRUSTED
         return Verdict(domain[0], "domain", False, why)
     return Verdict(
         None, None, False, "no case found: no thread, case token, known sender or invoice"
