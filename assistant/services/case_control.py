@@ -42,6 +42,17 @@ def pause_case(session: Session, ref: str, actor: str, reason: str) -> str:
     return f"case {ref} paused (was {previous})"
 
 
+def hand_off_case(session: Session, ref: str, actor: str, note: str) -> str:
+    """An officer takes a case over: open a hand-off and withdraw its live drafts."""
+    if not note.strip():
+        raise CaseControlError("a note is required to hand a case off")
+    case = _case(session, ref)
+    if case.status == "closed":
+        raise CaseControlError(f"case {ref} is closed")
+    handoff, withdrawn = open_handoff(session, case, "officer", note.strip(), actor)
+    return f"hand-off {handoff.id} opened on {ref}; {len(withdrawn)} draft(s) withdrawn"
+
+
 def resume_case(session: Session, ref: str, actor: str, note: str = "") -> str:
     """Put a paused case, or a hand-off case whose hand-offs are resolved, back into dunning."""
     case = _case(session, ref)

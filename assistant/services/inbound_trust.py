@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
 DOMAIN_NOT_TRUSTED = "the policy does not trust sender domains (replies.trust_sender_domain)"
 
 

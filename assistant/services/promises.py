@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from assistant.db.models import Case, Invoice, Payment, Promise
 from assistant.services.audit import record
+from assistant.services.transitions import StaleTransition, compare_and_set
 
 
 def promise_outcome(promised_cents: int | None, paid_cents: int, balance_cents: int) -> str:
@@ -41,9 +42,12 @@ def check_promises(session: Session, creditor_id: int, on: date, actor: str) -> 
             )
         ).one()
         outcome = promise_outcome(promise.amount_cents, int(paid), int(balance))
-        promise.status = outcome
-        promise.resolved_on = on
-        session.add(promise)
+        try:  # a reply may have superseded it meanwhile: then there is nothing to settle
+            compare_and_set(
+                session, Promise, promise.id or 0, "pending", {"status": outcome, "resolved_on": on}
+            )
+        except StaleTransition:
+            continue
         if outcome == "broken":
             case.broken_promise_pending = True
         if case.status == "promise":

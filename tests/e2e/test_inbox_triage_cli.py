@@ -12,7 +12,7 @@ from sqlmodel import select
 from assistant.db.engine import session_scope
 from assistant.db.models import AuditEvent, Case, Handoff
 from assistant.services.inbox_lease import fetch_lease
-from tests.e2e.test_mail_loop import run  # noqa: F401  (fixture)
+from tests.e2e import test_mail_loop
 from tests.integration import servers
 from tests.integration.mailworld import seed_case
 from tests.integration.test_inbox import append, mail
@@ -23,6 +23,7 @@ dovecot = servers.dovecot
 imap_account = servers.imap_account
 smtp_server = servers.smtp_server
 mail_app = servers.mail_app
+run = test_mail_loop.run  # the CLI, configured like `mail_app`
 
 LISTED_KEYS = {
     "id", "received_at", "from", "subject", "message_id", "size", "snippet", "error",
