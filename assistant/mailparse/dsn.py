@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from email import policy
 from email.message import Message
 
+from assistant.mailparse.mime import _status_blocks as status_blocks
+
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
 _ORIGINAL_TYPES = ("text/rfc822-headers", "message/rfc822", "message/global-headers")
 
@@ -29,25 +31,6 @@ class DeliveryReport:
 
 def _ids(value: str | None) -> list[str]:
     return [m[:900] for m in _MSG_ID.findall(value or "")]
-
-
-def _blocks(part: Message) -> list[dict[str, str]]:
-    """Return the header blocks of a `message/delivery-status` part, keys lowercased."""
-    payload = part.get_payload()
-    if isinstance(payload, list) and payload:
-        return [{k.lower(): " ".join(str(v).split()) for k, v in sub.items()} for sub in payload]
-    raw = part.get_payload(decode=True) or b""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    blocks = []
-    for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
-        block = {}
-        for line in chunk.split("\n"):
-            key, sep, value = line.partition(":")
-            if sep and key.strip():
-                block[key.strip().lower()] = value.strip()
-        if block:
-            blocks.append(block)
-    return blocks
 
 
 def _original_ids(part: Message) -> list[str]:
@@ -74,7 +57,7 @@ def read_delivery_report(raw: bytes) -> DeliveryReport | None:
         for part in msg.get_payload() if isinstance(msg.get_payload(), list) else []:
             ctype = part.get_content_type()
             if ctype == "message/delivery-status":
-                for block in _blocks(part):
+                for block in status_blocks(part):
                     addr = block.get("final-recipient", "").split(";", 1)[-1].strip(" <>")
                     if addr and "@" in addr and block.get("action", "").lower() == "failed":
                         failed.append(addr.lower())

@@ -27,6 +27,7 @@ from assistant.db.mail_models import SenderLease
 from assistant.db.models import utcnow
 from assistant.mail.ports import MailboxError
 from assistant.mail.window import aware
+from assistant.services.sender_lease import _holder_dead as holder_dead
 
 #: A fetch renews its lease after every batch; a lease not renewed for this long is dead.
 FETCH_LEASE_TTL = timedelta(minutes=10)
@@ -41,16 +42,7 @@ def _holder() -> str:
 
 
 def _dead(holder: str) -> bool:
-    host, _, pid = holder.partition("#")[0].rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return holder_dead(holder.partition("#")[0])
 
 
 def _try_take(engine: Engine, name: str, holder: str, ttl: timedelta) -> str | None:
