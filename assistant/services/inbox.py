@@ -306,13 +306,15 @@ def _ingest(
     for start in range(0, len(uids), batch_size):
         batch = uids[start : start + batch_size]
         done: list[int] = []
-        for fetched in mailbox.fetch(folder, batch):
+        stored: list[tuple[int | None, bool]] = []
+        for fetched in mailbox.fetch(folder, batch):  # the whole batch's bytes first
             report.fetched += 1
-            inbound_id, new = store_raw(app, fetched, folder, status.uidvalidity)
-            report.stored += new
+            stored.append(store_raw(app, fetched, folder, status.uidvalidity))
+            report.stored += stored[-1][1]
+            done.append(fetched.uid)
+        for inbound_id, new in stored:  # then filing; other workers may take some meanwhile
             if inbound_id is None or not file_received(app, ctx, inbound_id, report):
                 report.duplicates += not new  # filed already (by us before, or another fetch)
-            done.append(fetched.uid)
         if done:
             _file_away(mailbox, folder, done, target)
         with session_scope(app.engine) as session:

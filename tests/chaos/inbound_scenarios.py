@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -225,29 +226,80 @@ def two_fetches(
             for _ in range(2)
         ]
         results = [(p.wait(timeout=900), *p.communicate()) for p in procs]
-        with Session(app.engine) as s:
-            stored = s.exec(select(func.count()).select_from(InboundMessage)).one()
-            filed = s.exec(
-                select(func.count(func.distinct(InboundMessage.message_id))).where(
-                    InboundMessage.status == "analysed"
-                )
-            ).one()
-            promises = s.exec(select(func.count()).select_from(Promise)).one()
-            acks = s.exec(
-                select(func.count()).select_from(Draft).where(Draft.kind == "ack_promise")
-            ).one()
+        counts = _counts(app)
+        duplicates, losses = _score(counts, replies)
         return Outcome(
             f"two fetches at once ({'lease' if lease else 'lease bypassed'}, {replies} replies)",
             runs=2,
-            duplicates=max(stored - replies, 0) + max(promises - replies, 0) + max(acks - replies, 0),
-            losses=max(replies - filed, 0) + max(replies - promises, 0) + max(replies - acks, 0),
+            duplicates=duplicates,
+            losses=losses,
             details={
-                "stored": stored, "analysed": filed, "promises": promises, "acks": acks,
+                **counts,
                 "exit_codes": [r[0] for r in results],
                 "fetched": [_fetched(r[1]) for r in results],
                 "stderr": [r[2].decode(errors="replace")[-2000:] for r in results],
             },
-        )  # fmt: skip
+        )
+    finally:
+        app.close()
+
+
+def _counts(app: App) -> dict[str, int]:
+    with Session(app.engine) as s:
+        return {
+            "stored": s.exec(select(func.count()).select_from(InboundMessage)).one(),
+            "analysed": s.exec(
+                select(func.count(func.distinct(InboundMessage.message_id))).where(
+                    InboundMessage.status == "analysed"
+                )
+            ).one(),
+            "promises": s.exec(select(func.count()).select_from(Promise)).one(),
+            "acks": s.exec(
+                select(func.count()).select_from(Draft).where(Draft.kind == "ack_promise")
+            ).one(),
+        }
+
+
+def _score(counts: dict[str, int], expected: int) -> tuple[int, int]:
+    """Return (duplicates, losses) of the inbox against `expected` replies."""
+    keys = ("stored", "promises", "acks")
+    duplicates = sum(max(counts[k] - expected, 0) for k in keys)
+    losses = sum(max(expected - counts[k], 0) for k in (*keys, "analysed"))
+    return duplicates, losses
+
+
+def fetch_killed(db_url: str, imap: Imap, workdir: Path, *, replies: int = 150) -> Outcome:
+    """`relance fetch` killed (SIGKILL) mid-way, then run again: every reply once."""
+    app = make_app(db_url, imap)
+    try:
+        letters = seed_letters(app, replies)
+        append(imap, [promise_reply(letter) for letter in letters])
+        command = [sys.executable, "-m", "assistant.cli.main", "fetch", "--json"]
+        proc = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=_env(app, imap),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 300
+        while _counts(app)["analysed"] < replies // 3 and proc.poll() is None:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)  # polling a condition, bounded by the deadline
+        proc.kill()
+        proc.wait(timeout=60)
+        at_kill = _counts(app)
+        fetch(app, wait=60)
+        counts = _counts(app)
+        duplicates, losses = _score(counts, replies)
+        return Outcome(
+            f"fetch killed mid-way, then run again ({replies} replies)",
+            runs=2,
+            duplicates=duplicates,
+            losses=losses,
+            details={**counts, "at_kill": at_kill},
+        )
     finally:
         app.close()
 
@@ -401,4 +453,5 @@ SCENARIOS = {
     "stranger_mail": stranger_mail,
     "forged_bounce": forged_bounce,
     "same_message_id": same_message_id,
+    "fetch_killed": fetch_killed,
 }

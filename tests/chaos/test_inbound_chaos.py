@@ -59,3 +59,12 @@ def test_two_messages_with_one_message_id_are_both_kept(db_url, imap_account, tm
     assert "also that of message" in outcome.details["reasons"][1]
     after = outcome.details["after_attach"]  # the insolvency notice, attached, applies
     assert after["handoffs"] == 1 and {s for _, s in after["invoices"]} == {"frozen"}
+
+
+def test_a_fetch_killed_mid_way_then_run_again_applies_every_reply_once(
+    db_url, imap_account, tmp_path
+):
+    outcome = sc.fetch_killed(db_url, imap_account, tmp_path, replies=60)
+
+    assert outcome.ok, outcome
+    assert outcome.details["at_kill"]["analysed"] < 60  # it really died mid-way
