@@ -185,18 +185,22 @@ def _claim(session: Session, inbound_id: int | None) -> InboundMessage | None:
     query = query.order_by(col(InboundMessage.id)).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         return session.exec(query.with_for_update(skip_locked=True)).first()
-    candidate = inbound_id or session.exec(query.with_only_columns(col(InboundMessage.id))).first()
-    if candidate is None:
-        return None
-    taken = session.execute(
-        update(InboundMessage)
-        .where(col(InboundMessage.id) == candidate, col(InboundMessage.status) == "received")
-        .values(status="received")
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    while True:  # each lost claim means another process filed that one: try the next
+        candidate = (
+            inbound_id or session.exec(query.with_only_columns(col(InboundMessage.id))).first()
+        )
+        if candidate is None:
+            return None
+        taken = session.execute(
+            update(InboundMessage)
+            .where(col(InboundMessage.id) == candidate, col(InboundMessage.status) == "received")
+            .values(status="received")
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            return session.get(InboundMessage, candidate, populate_existing=True)
         session.rollback()
-        return None
-    return session.get(InboundMessage, candidate, populate_existing=True)
+        if inbound_id is not None:
+            return None
 
 
 def file_received(
