@@ -38,8 +38,8 @@ def _original_ids(part: Message) -> list[str]:
     payload = part.get_payload()
     if isinstance(payload, list):
         return [i for sub in payload if isinstance(sub, Message) for i in _ids(sub["Message-ID"])]
-    raw = part.get_payload(decode=True) or b""
-    headers = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode())
+    raw = part.get_payload(decode=True)
+    headers = email.message_from_bytes(raw if isinstance(raw, bytes) else b"")
     return _ids(headers["Message-ID"])
 
 
@@ -54,7 +54,10 @@ def read_delivery_report(raw: bytes) -> DeliveryReport | None:
         failed: list[str] = []
         status: str | None = None
         ids = _ids(msg["In-Reply-To"]) + _ids(msg["References"])
-        for part in msg.get_payload() if isinstance(msg.get_payload(), list) else []:
+        payload = msg.get_payload()
+        for part in payload if isinstance(payload, list) else []:
+            if not isinstance(part, Message):
+                continue
             ctype = part.get_content_type()
             if ctype == "message/delivery-status":
                 for block in status_blocks(part):

@@ -46,7 +46,7 @@ def _case_refs(session: Session, *conditions: object) -> list[CaseRef]:
         .where(*conditions)  # type: ignore[arg-type]
         .order_by(col(Case.id))
     ).all()
-    return [CaseRef(int(i), ref, slug, int(d)) for i, ref, slug, d in rows]
+    return [CaseRef(i or 0, ref, slug, d) for i, ref, slug, d in rows]
 
 
 def case_ref(session: Session, case_id: int) -> CaseRef | None:

@@ -187,7 +187,13 @@ def _claim(session: Session, inbound_id: int | None) -> InboundMessage | None:
         return session.exec(query.with_for_update(skip_locked=True)).first()
     while True:  # each lost claim means another process filed that one: try the next
         candidate = (
-            inbound_id or session.exec(query.with_only_columns(col(InboundMessage.id))).first()
+            inbound_id
+            or session.exec(
+                select(InboundMessage.id)
+                .where(InboundMessage.status == "received")
+                .order_by(col(InboundMessage.id))
+                .limit(1)
+            ).first()
         )
         if candidate is None:
             return None
