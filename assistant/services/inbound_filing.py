@@ -151,14 +151,15 @@ def file_message(
     session.add(inbound)
     record(
         session, ctx.actor, "inbound.stored", "inbound", inbound.id, status=inbound.status,
-        case=_ref(session, inbound.case_id), match=inbound.match_method,
-        message_id=inbound.message_id, suggested=_ref(session, inbound.suggested_case_id),
+        case=ref_of(session, inbound.case_id), match=inbound.match_method,
+        message_id=inbound.message_id, suggested=ref_of(session, inbound.suggested_case_id),
         reason=inbound.triage_reason,
     )  # fmt: skip
     return filed
 
 
-def _ref(session: Session, case_id: int | None) -> str | None:
+def ref_of(session: Session, case_id: int | None) -> str | None:
+    """Return the ref of case `case_id`, or None."""
     case = session.get(Case, case_id) if case_id else None
     return case.ref if case else None
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from assistant.db.mail_models import InboundMessage
 from assistant.db.models import Case
 from assistant.services.audit import record
-from assistant.services.inbound_filing import ReplyHandler, analyse
+from assistant.services.inbound_filing import ReplyHandler, analyse, ref_of
 from assistant.services.transitions import StaleTransition, compare_and_set
 
 
@@ -75,7 +75,7 @@ def attach_inbound(
         raise TriageError(str(exc)) from None
     record(
         session, actor, "inbound.attached", "inbound", inbound_id, case=case.ref,
-        suggested=_ref(session, inbound.suggested_case_id), reason=inbound.triage_reason,
+        suggested=ref_of(session, inbound.suggested_case_id), reason=inbound.triage_reason,
     )  # fmt: skip
     done = f"message {inbound_id} attached to {case.ref}"
     if inbound.is_bounce:
@@ -90,15 +90,10 @@ def attach_inbound(
     return f"{done}; " + ("; ".join(actions) if actions else "read, no change to the case")
 
 
-def _ref(session: Session, case_id: int | None) -> str | None:
-    case = session.get(Case, case_id) if case_id else None
-    return case.ref if case else None
-
-
 def _lost(session: Session, inbound_id: int, row: Any) -> str:
     if row is None:
         return f"message {inbound_id} no longer exists"
-    where = _ref(session, row.case_id)
+    where = ref_of(session, row.case_id)
     return (
         f"message {inbound_id} is {row.status}"
         + (f" (case {where})" if where else "")
