@@ -226,19 +226,13 @@ def two_fetches(
             for _ in range(2)
         ]
         results = [(p.wait(timeout=900), *p.communicate()) for p in procs]
-        counts = _counts(app)
-        duplicates, losses = _score(counts, replies)
-        return Outcome(
+        return _inbox_outcome(
             f"two fetches at once ({'lease' if lease else 'lease bypassed'}, {replies} replies)",
-            runs=2,
-            duplicates=duplicates,
-            losses=losses,
-            details={
-                **counts,
-                "exit_codes": [r[0] for r in results],
-                "fetched": [_fetched(r[1]) for r in results],
-                "stderr": [r[2].decode(errors="replace")[-2000:] for r in results],
-            },
+            app,
+            replies,
+            exit_codes=[r[0] for r in results],
+            fetched=[_fetched(r[1]) for r in results],
+            stderr=[r[2].decode(errors="replace")[-2000:] for r in results],
         )
     finally:
         app.close()
@@ -260,12 +254,17 @@ def _counts(app: App) -> dict[str, int]:
         }
 
 
-def _score(counts: dict[str, int], expected: int) -> tuple[int, int]:
-    """Return (duplicates, losses) of the inbox against `expected` replies."""
+def _inbox_outcome(name: str, app: App, expected: int, **details: Any) -> Outcome:
+    """Score the inbox against `expected` replies: each stored, analysed and applied once."""
+    counts = _counts(app)
     keys = ("stored", "promises", "acks")
-    duplicates = sum(max(counts[k] - expected, 0) for k in keys)
-    losses = sum(max(expected - counts[k], 0) for k in (*keys, "analysed"))
-    return duplicates, losses
+    return Outcome(
+        name,
+        runs=2,
+        duplicates=sum(max(counts[k] - expected, 0) for k in keys),
+        losses=sum(max(expected - counts[k], 0) for k in (*keys, "analysed")),
+        details={**counts, **details},
+    )
 
 
 def fetch_killed(db_url: str, imap: Imap, workdir: Path, *, replies: int = 150) -> Outcome:
@@ -291,14 +290,11 @@ def fetch_killed(db_url: str, imap: Imap, workdir: Path, *, replies: int = 150) 
         proc.wait(timeout=60)
         at_kill = _counts(app)
         fetch(app, wait=60)
-        counts = _counts(app)
-        duplicates, losses = _score(counts, replies)
-        return Outcome(
+        return _inbox_outcome(
             f"fetch killed mid-way, then run again ({replies} replies)",
-            runs=2,
-            duplicates=duplicates,
-            losses=losses,
-            details={**counts, "at_kill": at_kill},
+            app,
+            replies,
+            at_kill=at_kill,
         )
     finally:
         app.close()
