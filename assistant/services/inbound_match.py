@@ -133,9 +133,20 @@ def gather_evidence(
     policies: Mapping[str, Policy],
     own_domains: set[str],
 ) -> Evidence:
-    """Return everything that points at a case for `parsed`."""
-    sender = (parsed.from_addr or "").strip().lower()
-    sender_of = _by_contacts(session, _known_contact(sender)) if "@" in sender else []
+    """Return everything that points at a case for `parsed`.
+
+    When the sender is a known contact of every case the thread and tokens name (or, with
+    none named, of a single case), nothing else can change the decision: the invoice and
+    domain look-ups are skipped.
+    """
+    sender = (parsed.from_addr or "").strip().lower() or "(no sender)"
+    sender_of = tuple(_by_contacts(session, _known_contact(sender))) if "@" in sender else ()
+    thread = by_thread(session, _thread_ids(parsed))
+    tokens = tuple(_by_token(session, parsed))
+    named = {c.id for c in (thread, *tokens) if c is not None}
+    known = {c.id for c in sender_of}
+    if (named and named <= known) or (not named and len(known) == 1):
+        return Evidence(sender, thread, tokens, sender_of=sender_of)
     domain = _company_domain(sender, own_domains) if "@" in sender else None
     domain_of = (
         _by_contacts(session, func.lower(Contact.email).endswith(f"@{domain}", autoescape=True))
@@ -148,11 +159,11 @@ def gather_evidence(
         if c.creditor in policies and policies[c.creditor].replies.trust_sender_domain
     )
     return Evidence(
-        sender=sender or "(no sender)",
-        thread=by_thread(session, _thread_ids(parsed)),
-        tokens=tuple(_by_token(session, parsed)),
+        sender=sender,
+        thread=thread,
+        tokens=tokens,
         invoices=tuple(_by_invoice(session, f"{parsed.subject}\n{parsed.text}")),
-        sender_of=tuple(sender_of),
+        sender_of=sender_of,
         domain_of=tuple(domain_of),
         domain_trusted=trusted,
     )

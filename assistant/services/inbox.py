@@ -146,29 +146,27 @@ def store_raw(
     query = select(InboundMessage.id, InboundMessage.status).where(
         InboundMessage.raw_sha256 == digest
     )
-    with Session(app.engine) as session:
+    with Session(app.engine, expire_on_commit=False) as session:
         found = session.exec(query).first()
         if found is None:
-            session.add(
-                InboundMessage(
-                    folder=folder,
-                    uidvalidity=uidvalidity,
-                    uid=fetched.uid,
-                    raw=raw,
-                    raw_sha256=digest,
-                    size=len(raw),
-                    message_id=_peek_message_id(raw),
-                    received_at=aware(fetched.internaldate) if fetched.internaldate else utcnow(),
-                    status="received",
-                )
+            row = InboundMessage(
+                folder=folder,
+                uidvalidity=uidvalidity,
+                uid=fetched.uid,
+                raw=raw,
+                raw_sha256=digest,
+                size=len(raw),
+                message_id=_peek_message_id(raw),
+                received_at=aware(fetched.internaldate) if fetched.internaldate else utcnow(),
+                status="received",
             )
+            session.add(row)
             try:
                 session.commit()
             except IntegrityError:  # the same bytes were stored by another fetch just now
                 session.rollback()
                 return None, False
-            inbound_id = session.exec(query).one()[0]
-            return inbound_id, True
+            return row.id, True
     inbound_id, status = found
     return (inbound_id if status == "received" else None), False
 
