@@ -93,8 +93,9 @@ def _by_token(session: Session, parsed: ParsedMessage) -> list[CaseRef]:
     return []
 
 
-def _known_contact(address: str) -> object:
-    return (func.lower(Contact.email) == address) & or_(
+def _known_contact(email_matches: object) -> object:
+    """Return `email_matches` restricted to contacts not merely suggested in a reply."""
+    return email_matches & or_(  # type: ignore[operator]
         col(Contact.valid).is_(True),
         col(Contact.invalid_reason).is_(None),
         ~col(Contact.invalid_reason).like(UNCONFIRMED),
@@ -140,7 +141,11 @@ def gather_evidence(
     domain look-ups are skipped.
     """
     sender = (parsed.from_addr or "").strip().lower() or "(no sender)"
-    sender_of = tuple(_by_contacts(session, _known_contact(sender))) if "@" in sender else ()
+    sender_of = (
+        tuple(_by_contacts(session, _known_contact(func.lower(Contact.email) == sender)))
+        if "@" in sender
+        else ()
+    )
     thread = by_thread(session, _thread_ids(parsed))
     tokens = tuple(_by_token(session, parsed))
     named = {c.id for c in (thread, *tokens) if c is not None}
@@ -149,7 +154,10 @@ def gather_evidence(
         return Evidence(sender, thread, tokens, sender_of=sender_of)
     domain = _company_domain(sender, own_domains) if "@" in sender else None
     domain_of = (
-        _by_contacts(session, func.lower(Contact.email).endswith(f"@{domain}", autoescape=True))
+        _by_contacts(
+            session,
+            _known_contact(func.lower(Contact.email).endswith(f"@{domain}", autoescape=True)),
+        )
         if domain
         else []
     )

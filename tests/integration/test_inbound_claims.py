@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from assistant.db.engine import session_scope
 from assistant.db.mail_models import InboundMessage
-from assistant.db.models import Draft, Handoff, Promise, Task
+from assistant.db.models import Contact, Draft, Handoff, Promise, Task
 from assistant.mail.ports import FetchedMessage
 from assistant.policy.schema import ReplyRules
 from assistant.services.inbox import process_received, store_raw
@@ -152,3 +152,28 @@ def test_a_colleague_of_the_same_domain_applies_only_if_the_policy_trusts_domain
         second = s.exec(select(InboundMessage).where(InboundMessage.id == 2)).one()
         assert (second.status, second.match_method) == ("analysed", "thread")
         assert len(s.exec(select(Promise)).all()) == 1
+
+
+def test_an_address_only_suggested_in_a_reply_is_not_a_known_contact(app):
+    [letter] = seed_letters(app, 1)
+    suggested = "nouveau@ailleurs.example"
+    with session_scope(app.engine) as s:
+        debtor_id = s.exec(select(Contact.debtor_id).where(Contact.email == letter.email)).one()
+        s.add(
+            Contact(
+                debtor_id=debtor_id,
+                email=suggested,
+                valid=False,
+                invalid_reason="suggested in a reply: officer to confirm",
+            )
+        )
+    raw = promise_reply(letter).replace(letter.email.encode(), suggested.encode())
+    store_raw(app, FetchedMessage(1, raw), "INBOX", 1)
+
+    process_received(app)
+
+    with session_scope(app.engine) as s:
+        row = s.exec(select(InboundMessage)).one()
+        assert row.status == "unmatched" and row.case_id is None
+        assert row.triage_reason == f"sender {suggested} is not a known contact of {letter.ref}"
+        assert s.exec(select(Promise)).all() == []
