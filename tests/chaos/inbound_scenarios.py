@@ -9,195 +9,38 @@ case changes by a stranger it saw. All three must be 0.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Protocol
 
-from imapclient import IMAPClient
-from sqlalchemy import func
 from sqlmodel import Session, select
 
-from assistant.bootstrap import App, build_app, reply_handler
+from assistant.bootstrap import reply_handler
 from assistant.db.engine import session_scope
 from assistant.db.mail_models import InboundMessage
-from assistant.db.models import Case, Contact, Draft, Handoff, Invoice, Promise, Task
-from assistant.mail import build_mailbox
 from assistant.services.inbound_triage import attach_inbound
-from assistant.services.inbox import IngestReport, ingest_inbox
-from assistant.services.portfolio import ensure_creditor
-from assistant.services.tokens import case_token
-from tests.helpers import seed_debtor
-from tests.integration.servers import mail_settings
+from tests.chaos.inbound_world import (
+    SLUGS,
+    Imap,
+    Letter,
+    Outcome,
+    append,
+    counts,
+    dsn,
+    fetch,
+    fetch_env,
+    fetched_count,
+    inbox_outcome,
+    make_app,
+    message,
+    promise_reply,
+    seed_letters,
+    snapshot,
+    triaged,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-AGENCY = "recouvrement@recouvra.example"
-TODAY = datetime.now(UTC).date()
-SLUGS = ("atelier-bois", "distrib-pro")  # two creditors: cross-creditor mail must never apply
-
-
-class Imap(Protocol):
-    """A fresh IMAP account."""
-
-    host: str
-    port: int
-    username: str
-    password: str
-
-    def client(self) -> IMAPClient: ...
-
-
-@dataclass
-class Outcome:
-    """What one scenario saw; `ok` when nothing was doubled, lost or changed by a stranger."""
-
-    scenario: str
-    runs: int = 1
-    duplicates: int = 0
-    losses: int = 0
-    stranger_changes: int = 0
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """Return True when every counter is zero."""
-        return not (self.duplicates or self.losses or self.stranger_changes)
-
-
-@dataclass(frozen=True)
-class Letter:
-    """A case seeded with one letter we sent."""
-
-    case_id: int
-    ref: str
-    creditor: str
-    email: str
-    invoice: str
-    message_id: str
-
-
-def make_app(db_url: str, imap: Imap) -> App:
-    """Return an App on `db_url` reading `imap` (no SMTP needed here)."""
-    return build_app(mail_settings(db_url, None, imap), actor="chaos")
-
-
-def seed_letters(app: App, count: int, slug: str = SLUGS[0], prefix: str = "D") -> list[Letter]:
-    """Seed `count` debtors of `slug`, each with a case and one letter sent to its contact."""
-    out = []
-    with session_scope(app.engine) as s:
-        creditor = ensure_creditor(s, app.policies[slug])
-        for n in range(count):
-            account = f"{prefix}{n:03d}"
-            email = f"compta@{account.lower()}-{slug}.example"
-            invoice = f"FA-{prefix}{n:03d}-{slug[:3].upper()}"
-            debtor = seed_debtor(
-                s, creditor, account, f"Société {account}", [(invoice, 20, 125000)], TODAY,
-                email=email,
-            )  # fmt: skip
-            ref = case_token(f"{slug}/{account}")
-            case = Case(ref=ref, creditor_id=creditor.id, debtor_id=debtor.id)
-            s.add(case)
-            s.flush()
-            mid = f"letter-{account.lower()}-{slug}@recouvra.example"
-            s.add(
-                Draft(
-                    case_id=case.id, step="reminder_1", subject=f"Relance [{ref}]",
-                    body_text=f"La facture {invoice} reste impayée.", body_html="<p>…</p>",
-                    status="sent", message_id=mid, to_addrs=email, sent_at=datetime.now(UTC),
-                )
-            )  # fmt: skip
-            out.append(Letter(case.id or 0, ref, slug, email, invoice, mid))
-    return out
-
-
-def message(
-    frm: str,
-    subject: str,
-    body: str,
-    *,
-    msgid: str,
-    in_reply_to: str | None = None,
-    to: str = AGENCY,
-) -> bytes:
-    """Return the bytes of a plain message as a mail client would write it."""
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"] = frm, to, subject
-    m["Date"] = format_datetime(datetime.now(UTC))
-    m["Message-ID"] = f"<{msgid}>"
-    if in_reply_to:
-        m["In-Reply-To"] = m["References"] = f"<{in_reply_to}>"
-    m.set_content(body)
-    return bytes(m)
-
-
-def promise_reply(letter: Letter) -> bytes:
-    """The debtor's own answer to our letter: a dated promise to pay."""
-    return message(
-        letter.email, f"RE: Relance [{letter.ref}]",
-        f"Bonjour,\n\nNous réglerons la facture {letter.invoice} le 28 décembre par virement."
-        "\n\nCordialement",
-        msgid=f"reply-{letter.message_id}", in_reply_to=letter.message_id,
-    )  # fmt: skip
-
-
-def append(imap: Imap, messages: list[bytes], folder: str = "INBOX") -> None:
-    """APPEND `messages` to the account's `folder`."""
-    client = imap.client()
-    try:
-        for raw in messages:
-            client.append(folder, raw)
-    finally:
-        client.logout()
-
-
-def fetch(app: App, **options: Any) -> IngestReport:
-    """Run one fetch in this process."""
-    mailbox = build_mailbox(app.settings)
-    try:
-        return ingest_inbox(app, mailbox, **options)
-    finally:
-        mailbox.close()
-
-
-def snapshot(app: App) -> dict[str, Any]:
-    """Return every state a message could change: cases, invoices, contacts, queues, drafts."""
-    with Session(app.engine) as s:
-        return {
-            "cases": sorted((c.ref, c.status, c.paused_until) for c in s.exec(select(Case))),
-            "invoices": sorted((i.number, i.status) for i in s.exec(select(Invoice))),
-            "contacts": sorted((c.email, c.valid) for c in s.exec(select(Contact))),
-            "handoffs": len(s.exec(select(Handoff)).all()),
-            "promises": len(s.exec(select(Promise)).all()),
-            "tasks": len(s.exec(select(Task)).all()),
-            "drafts": sorted((d.id, d.status) for d in s.exec(select(Draft))),
-        }
-
-
-def _env(app: App, imap: Imap) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RELANCE_")}
-    settings = app.settings
-    env.update(
-        RELANCE_DATABASE_URL=settings.database_url,
-        RELANCE_POLICIES_DIR=str(settings.policies_dir),
-        RELANCE_TEMPLATES_DIR=str(settings.templates_dir),
-        RELANCE_SMTP_FROM=settings.smtp_from or AGENCY,
-        RELANCE_REPLY_TO=settings.reply_to or AGENCY,
-        RELANCE_IMAP_HOST=imap.host,
-        RELANCE_IMAP_PORT=str(imap.port),
-        RELANCE_IMAP_SECURITY="none",
-        RELANCE_IMAP_USERNAME=imap.username,
-        RELANCE_IMAP_PASSWORD=imap.password,
-        RELANCE_ACTOR="chaos",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
+__all__ = ["SCENARIOS", "Imap", "Letter", "Outcome", "promise_reply", "seed_letters"]
 
 
 def two_fetches(
@@ -218,7 +61,7 @@ def two_fetches(
             command += ["--wait", "600"]
         else:
             command = [sys.executable, "-m", "tests.chaos.fetch_without_lease"]
-        env = _env(app, imap)
+        env = fetch_env(app, imap)
         procs = [
             subprocess.Popen(
                 command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -226,45 +69,16 @@ def two_fetches(
             for _ in range(2)
         ]
         results = [(p.wait(timeout=900), *p.communicate()) for p in procs]
-        return _inbox_outcome(
+        return inbox_outcome(
             f"two fetches at once ({'lease' if lease else 'lease bypassed'}, {replies} replies)",
             app,
             replies,
             exit_codes=[r[0] for r in results],
-            fetched=[_fetched(r[1]) for r in results],
+            fetched=[fetched_count(r[1]) for r in results],
             stderr=[r[2].decode(errors="replace")[-2000:] for r in results],
         )
     finally:
         app.close()
-
-
-def _counts(app: App) -> dict[str, int]:
-    with Session(app.engine) as s:
-        return {
-            "stored": s.exec(select(func.count()).select_from(InboundMessage)).one(),
-            "analysed": s.exec(
-                select(func.count(func.distinct(InboundMessage.message_id))).where(
-                    InboundMessage.status == "analysed"
-                )
-            ).one(),
-            "promises": s.exec(select(func.count()).select_from(Promise)).one(),
-            "acks": s.exec(
-                select(func.count()).select_from(Draft).where(Draft.kind == "ack_promise")
-            ).one(),
-        }
-
-
-def _inbox_outcome(name: str, app: App, expected: int, **details: Any) -> Outcome:
-    """Score the inbox against `expected` replies: each stored, analysed and applied once."""
-    counts = _counts(app)
-    keys = ("stored", "promises", "acks")
-    return Outcome(
-        name,
-        runs=2,
-        duplicates=sum(max(counts[k] - expected, 0) for k in keys),
-        losses=sum(max(expected - counts[k], 0) for k in (*keys, "analysed")),
-        details={**counts, **details},
-    )
 
 
 def fetch_killed(db_url: str, imap: Imap, workdir: Path, *, replies: int = 150) -> Outcome:
@@ -277,20 +91,20 @@ def fetch_killed(db_url: str, imap: Imap, workdir: Path, *, replies: int = 150) 
         proc = subprocess.Popen(
             command,
             cwd=workdir,
-            env=_env(app, imap),
+            env=fetch_env(app, imap),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 300
-        while _counts(app)["analysed"] < replies // 3 and proc.poll() is None:
+        while counts(app)["analysed"] < replies // 3 and proc.poll() is None:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.05)  # polling a condition, bounded by the deadline
         proc.kill()
         proc.wait(timeout=60)
-        at_kill = _counts(app)
+        at_kill = counts(app)
         fetch(app, wait=60)
-        return _inbox_outcome(
+        return inbox_outcome(
             f"fetch killed mid-way, then run again ({replies} replies)",
             app,
             replies,
@@ -298,30 +112,6 @@ def fetch_killed(db_url: str, imap: Imap, workdir: Path, *, replies: int = 150) 
         )
     finally:
         app.close()
-
-
-def _fetched(stdout: bytes) -> int:
-    """Return how many messages one fetch process read (from its JSON report lines)."""
-    total = 0
-    for line in stdout.decode(errors="replace").splitlines():
-        if line.startswith("{"):
-            total += int(json.loads(line).get("fetched", 0))
-    return total
-
-
-def _triaged(app: App) -> dict[str, tuple[str, str | None, str | None]]:
-    """Return (status, suggested case ref, reason) by Message-ID."""
-    with Session(app.engine) as s:
-        rows = s.exec(select(InboundMessage)).all()
-        refs = {c.id: c.ref for c in s.exec(select(Case))}
-        return {
-            r.message_id or f"#{r.id}": (
-                r.status,
-                refs.get(r.suggested_case_id or 0),
-                r.triage_reason,
-            )
-            for r in rows
-        }
 
 
 def stranger_mail(db_url: str, imap: Imap, workdir: Path) -> Outcome:
@@ -345,9 +135,9 @@ def stranger_mail(db_url: str, imap: Imap, workdir: Path) -> Outcome:
         before = snapshot(app)
         report = fetch(app)
         after = snapshot(app)
-        triaged = _triaged(app)
+        triage = triaged(app)
         changes = sum(1 for k in before if before[k] != after[k])
-        losses = 5 - sum(1 for status, _, why in triaged.values() if status == "unmatched" and why)
+        losses = 5 - sum(1 for status, _, why in triage.values() if status == "unmatched" and why)
         # an officer attaches the first one to its case: now it applies (a dispute hand-off)
         with session_scope(app.engine) as s:
             first = s.exec(
@@ -358,27 +148,11 @@ def stranger_mail(db_url: str, imap: Imap, workdir: Path) -> Outcome:
             "stranger's mail (invoice number, other creditor's token, forged In-Reply-To)",
             stranger_changes=changes,
             losses=max(losses, 0),
-            details={"triage": triaged, "report": report.as_dict(), "attached": attached,
+            details={"triage": triage, "report": report.as_dict(), "attached": attached,
                      "after_attach": snapshot(app)},
         )  # fmt: skip
     finally:
         app.close()
-
-
-def dsn(failed: str, original_msgid: str, *, host: str = "mx.recouvra.example") -> bytes:
-    """An RFC 3464 delivery-status report saying mail to `failed` failed."""
-    b = "bnd-chaos"
-    return (
-        f"From: Mail Delivery System <MAILER-DAEMON@{host}>\r\nTo: {AGENCY}\r\n"
-        f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-{original_msgid}>\r\n"
-        f"MIME-Version: 1.0\r\n"
-        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{b}"\r\n\r\n'
-        f"--{b}\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
-        f"--{b}\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; {host}\r\n\r\n"
-        f"Final-Recipient: rfc822; {failed}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
-        f"--{b}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"From: {AGENCY}\r\nTo: {failed}\r\nMessage-ID: <{original_msgid}>\r\n\r\n--{b}--\r\n"
-    ).encode()
 
 
 def forged_bounce(db_url: str, imap: Imap, workdir: Path) -> Outcome:
@@ -399,14 +173,14 @@ def forged_bounce(db_url: str, imap: Imap, workdir: Path) -> Outcome:
         before = snapshot(app)
         fetch(app)
         forged_changes = sum(1 for k in before if before[k] != snapshot(app)[k])
-        kept = sum(1 for status, _, why in _triaged(app).values() if status == "unmatched" and why)
+        kept = sum(1 for status, _, why in triaged(app).values() if status == "unmatched" and why)
         append(imap, [dsn(x.email, x.message_id)])
         real = fetch(app)
         return Outcome(
             "forged bounces",
             stranger_changes=forged_changes,
             losses=(3 - kept) + (real.invalidated != [x.email]),
-            details={"triage": _triaged(app), "real_bounce": real.as_dict()},
+            details={"triage": triaged(app), "real_bounce": real.as_dict()},
         )
     finally:
         app.close()
