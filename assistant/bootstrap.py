@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 from collections.abc import Callable, Mapping
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -141,6 +142,13 @@ def find_resource(name: str) -> Path:
         if (base / name).is_dir():
             return base / name
     raise FileNotFoundError(f"cannot find the {name!r} folder")
+
+
+def reply_handler(app: App) -> Callable[..., Any]:
+    """Return the handler the inbox gives each trusted reply: analyse it, apply its effects."""
+    from assistant.services.replies import handle_reply
+
+    return functools.partial(handle_reply, app=app)
 
 
 def build_app(settings: Settings | None = None, actor: str | None = None) -> App:

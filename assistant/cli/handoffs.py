@@ -1,4 +1,4 @@
-"""`relance handoffs list|show|resolve`: the cases a human must decide on.
+"""`relance handoffs list|show|resolve|open`: the cases a human must decide on.
 
 Thin: parse, call `assistant.services.queues`, render.
 """
@@ -104,5 +104,23 @@ def resolve(
                 resume=resume, close=close, undispute=undispute,
             )  # fmt: skip
     except QueueError as exc:
+        fail(str(exc))
+    console.print(message, highlight=False, markup=False)
+
+
+@app.command("open")
+def open_command(
+    ref: str = typer.Argument(..., metavar="REF"),
+    note: str = typer.Option(..., "--note", help="Why a human takes the case over (audited)."),
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Take a case out of automated dunning into a hand-off; its unsent drafts are withdrawn."""
+    from assistant.services.case_control import CaseControlError, hand_off_case
+
+    application = get_app(actor)
+    try:
+        with session_scope(application.engine) as session:
+            message = hand_off_case(session, ref, application.actor, note)
+    except CaseControlError as exc:
         fail(str(exc))
     console.print(message, highlight=False, markup=False)

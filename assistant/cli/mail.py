@@ -1,4 +1,4 @@
-"""`relance send`, `relance fetch`, `relance inbox unmatched|quarantine`, `relance worker`.
+"""`relance send`, `relance fetch`, `relance inbox unmatched|quarantine|attach`, `relance worker`.
 
 Thin: parse options, build the adapters from settings, call one service, render.
 Secrets are never printed: errors name the server and user, never the password.
@@ -31,8 +31,11 @@ from assistant.mail.compose import ComposeError
 from assistant.mail.ports import MailboxError
 
 inbox_app = typer.Typer(
-    help="Messages that need an officer: unmatched and quarantined.", no_args_is_help=True
+    help="Messages that need an officer: unmatched (triage) and quarantined.",
+    no_args_is_help=True,
 )
+#: `relance fetch` exit code when another fetch holds the mailbox (EX_TEMPFAIL).
+BUSY_EXIT = 75
 
 
 def _app(actor: str | None = None) -> App:
@@ -150,12 +153,21 @@ def fetch_command(
         False, "--idle", help="Keep watching the inbox (IDLE, else polling)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one line per round)."),
+    wait: float = typer.Option(
+        0,
+        "--wait",
+        help="Seconds to wait while another fetch reads the same mailbox (default: exit "
+        f"at once with code {BUSY_EXIT}).",
+    ),
     actor: str | None = AS_OPTION,
 ) -> None:
     """Fetch new replies from the IMAP inbox, store them and attach them to their cases."""
+    from assistant.bootstrap import reply_handler
     from assistant.services.inbox import ingest_inbox
+    from assistant.services.inbox_lease import MailboxBusy
 
     application = _app(actor)
+    handler = reply_handler(application)
     try:
         mailbox = build_mailbox(application.settings)
     except MailNotConfigured as exc:
@@ -165,7 +177,7 @@ def fetch_command(
         signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
     try:
         while True:
-            report = ingest_inbox(application, mailbox)
+            report = ingest_inbox(application, mailbox, analyse=handler, wait=wait)
             _print_ingest(report, as_json)
             if not idle or stopping["now"]:
                 break
@@ -177,6 +189,8 @@ def fetch_command(
             )
             if stopping["now"]:
                 break
+    except MailboxBusy as exc:
+        fail(f"fetch not run: {exc}; retry later or pass --wait SECONDS", code=BUSY_EXIT)
     except MailboxError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -186,26 +200,11 @@ def fetch_command(
 
 
 def _inbound_rows(status: str, limit: int) -> list[dict[str, Any]]:
-    from assistant.services.inbox import list_inbound
+    from assistant.db.engine import session_scope
+    from assistant.services.inbound_triage import triage_rows
 
-    application = get_app()
-    rows = []
-    for m in list_inbound(application, status, limit=limit):
-        snippet = " ".join((m.reply_text or m.text or "").split())[:160]
-        rows.append(
-            {
-                "id": m.id,
-                "received_at": m.received_at,
-                "from": m.from_addr,
-                "subject": m.subject,
-                "message_id": m.message_id,
-                "size": m.size,
-                "snippet": snippet,
-                "error": m.error,
-                "attachments": [a.get("filename") for a in m.attachments],
-            }
-        )
-    return rows
+    with session_scope(get_app().engine) as session:
+        return triage_rows(session, status, limit=limit)
 
 
 @inbox_app.command("unmatched")
@@ -213,12 +212,12 @@ def unmatched(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one array)."),
     limit: int = typer.Option(200, "--limit"),
 ) -> None:
-    """List replies no case could be found for, newest first."""
+    """List messages no case took on its own (triage), newest first, with the reason."""
     rows = _inbound_rows("unmatched", limit)
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "received", "from", "subject", "text")
+    table = Table("id", "received", "from", "subject", "text", "suggested", "why not applied")
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -226,9 +225,37 @@ def unmatched(
             r["from"] or "",
             r["subject"] or "",
             r["snippet"],
+            r["suggested_case"] or "—",
+            r["reason"] or "",
         )
     console.print(table)
-    console.print(f"{len(rows)} unmatched message(s)")
+    console.print(
+        f"{len(rows)} unmatched message(s); apply one to a case with `relance inbox attach ID REF`"
+    )
+
+
+@inbox_app.command("attach")
+def attach(
+    inbound_id: int = typer.Argument(
+        ..., metavar="ID", help="The message (see `inbox unmatched`)."
+    ),
+    ref: str = typer.Argument(..., metavar="REF", help="The case it belongs to."),
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Attach an unmatched message to a case and apply it (analysis and effects), audited."""
+    from assistant.bootstrap import reply_handler
+    from assistant.db.engine import session_scope
+    from assistant.services.inbound_triage import TriageError, attach_inbound
+
+    application = _app(actor)
+    try:
+        with session_scope(application.engine) as session:
+            message = attach_inbound(
+                session, inbound_id, ref, application.actor, reply_handler(application)
+            )
+    except TriageError as exc:
+        fail(str(exc))
+    console.print(message, highlight=False, markup=False)
 
 
 @inbox_app.command("quarantine")

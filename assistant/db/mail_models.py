@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from assistant.db.models import utcnow
@@ -22,7 +22,8 @@ INBOUND_STATUSES = (
     "unmatched",  # no case found: officers sort it (`relance inbox unmatched`)
     "quarantined",  # could not be parsed: kept as bytes (`relance inbox quarantine`)
     "auto_reply",
-    "bounce",
+    "bounce",  # a delivery-status report of a letter we sent: the address was invalidated
+    "duplicate",  # same Message-ID and same text as an earlier message: kept, not applied twice
 )
 
 
@@ -34,9 +35,10 @@ class InboundMessage(SQLModel, table=True):
     uidvalidity: int | None = None
     uid: int | None = None
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    raw_sha256: str = Field(index=True)
+    # The same bytes are stored once, even by two fetches racing (the database refuses the
+    # second insert); two different messages sharing a Message-ID are both kept.
+    raw_sha256: str = Field(unique=True)
     size: int = 0
-    # Unique in practice; not a constraint: malformed mail may repeat or lack one.
     message_id: str | None = Field(default=None, index=True)
     in_reply_to: str | None = None
     references: str | None = None
@@ -51,7 +53,10 @@ class InboundMessage(SQLModel, table=True):
     is_bounce: bool = False
     bounced_recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
-    match_method: str | None = None  # thread | token | sender | domain | invoice
+    match_method: str | None = None  # thread | token | sender | domain | invoice | officer
+    # Triage: the case the message seems to be about, and why it was not applied to it.
+    suggested_case_id: int | None = Field(default=None, foreign_key="case.id")
+    triage_reason: str | None = None
     status: str = Field(default="received", index=True)
     reply_text: str | None = None
     analysis: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -61,6 +66,8 @@ class InboundMessage(SQLModel, table=True):
 
 class MailboxState(SQLModel, table=True):
     """How far a folder has been read: its UIDVALIDITY and the last UID stored."""
+
+    __table_args__ = (UniqueConstraint("account", "folder"),)
 
     id: int | None = Field(default=None, primary_key=True)
     account: str = Field(default="", index=True)  # user@host, so two mailboxes never mix

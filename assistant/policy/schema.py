@@ -244,6 +244,13 @@ class PaymentPlanLimits(Strict):
     max_duration_days: int = Field(default=180, ge=1, le=730)
 
 
+class ReplyRules(Strict):
+    """Which inbound mail may change a case on its own."""
+
+    # True: a sender of the same (non-webmail) domain as a known contact counts as the debtor.
+    trust_sender_domain: bool = False
+
+
 class HistoryTone(Strict):
     """Use a softer tone for clients who usually pay on time."""
 
@@ -271,6 +278,7 @@ class Policy(Strict):
     handoff: HandoffRules = HandoffRules()
     promises: PromiseRules = PromiseRules()
     payment_plans: PaymentPlanLimits = PaymentPlanLimits()
+    replies: ReplyRules = ReplyRules()
     history_tone: HistoryTone | None = None
     # Debtors imported with no type (no column, no cell) are businesses unless this says so.
     default_debtor_type: Literal["company", "consumer"] | None = None

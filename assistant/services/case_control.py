@@ -1,11 +1,21 @@
-"""An officer pauses or resumes automated dunning on a case (audited)."""
+"""Take a case out of automated dunning (hand-off, pause) or put it back (audited).
+
+`open_handoff` is the one way a hand-off is opened, whoever opens it (a reply's effects,
+the cycle, an officer): it always withdraws the case's drafts still waiting to be sent.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from collections.abc import Sequence
 
-from assistant.db.models import Case, Handoff, utcnow
+from sqlmodel import Session, col, select
+
+from assistant.db.models import Case, Draft, Handoff, utcnow
 from assistant.services.audit import record
+from assistant.services.transitions import StaleTransition, compare_and_set
+
+#: Drafts still waiting for an officer or the outbox, withdrawn when a human takes over.
+WITHDRAWABLE = ("pending", "approved")
 
 
 class CaseControlError(Exception):
@@ -30,6 +40,17 @@ def pause_case(session: Session, ref: str, actor: str, reason: str) -> str:
     session.add(case)
     record(session, actor, "case.paused", "case", ref, reason=reason, previous=previous)
     return f"case {ref} paused (was {previous})"
+
+
+def hand_off_case(session: Session, ref: str, actor: str, note: str) -> str:
+    """An officer takes a case over: open a hand-off and withdraw its live drafts."""
+    if not note.strip():
+        raise CaseControlError("a note is required to hand a case off")
+    case = _case(session, ref)
+    if case.status == "closed":
+        raise CaseControlError(f"case {ref} is closed")
+    handoff, withdrawn = open_handoff(session, case, "officer", note.strip(), actor)
+    return f"hand-off {handoff.id} opened on {ref}; {len(withdrawn)} draft(s) withdrawn"
 
 
 def resume_case(session: Session, ref: str, actor: str, note: str = "") -> str:
@@ -58,3 +79,45 @@ def add_note(session: Session, ref: str, actor: str, text: str) -> str:
     case = _case(session, ref)
     record(session, actor, "case.note", "case", case.ref, text=text.strip())
     return f"note added to case {case.ref}"
+
+
+def withdraw_live_drafts(session: Session, case: Case, reason: str, actor: str) -> list[int]:
+    """Reject the case's pending and approved drafts; return the ids withdrawn.
+
+    A draft the outbox claimed meanwhile (`sending`) is left alone: it is on its way.
+    """
+    ids = session.exec(
+        select(Draft.id).where(Draft.case_id == case.id, col(Draft.status).in_(WITHDRAWABLE))
+    ).all()
+    withdrawn = []
+    for draft_id in ids:
+        values = {"status": "rejected", "reject_reason": reason, "decided_by": actor}
+        try:
+            compare_and_set(
+                session, Draft, draft_id or 0, WITHDRAWABLE, {**values, "decided_at": utcnow()},
+            )  # fmt: skip
+        except StaleTransition:
+            continue
+        record(session, actor, "draft.withdrawn", "draft", draft_id, case=case.ref, reason=reason)
+        withdrawn.append(draft_id or 0)
+    return withdrawn
+
+
+def open_handoff(
+    session: Session,
+    case: Case,
+    reason: str,
+    summary: str,
+    actor: str,
+    evidence: Sequence[str] = (),
+) -> tuple[Handoff, list[int]]:
+    """Open a hand-off on `case`, take it out of dunning and withdraw its live drafts."""
+    handoff = Handoff(case_id=case.id or 0, reason=reason, summary=summary, evidence=list(evidence))
+    session.add(handoff)
+    case.status = "handoff"
+    case.updated_at = utcnow()
+    session.add(case)
+    session.flush()
+    withdrawn = withdraw_live_drafts(session, case, f"hand-off: {reason}", actor)
+    record(session, actor, "case.handoff", "case", case.ref, reason=reason, summary=summary)
+    return handoff, withdrawn

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from assistant.bootstrap import App
 from assistant.db.engine import session_scope
-from assistant.db.models import Case, Draft, Handoff, draft_live_key, utcnow
+from assistant.db.models import Case, Draft, draft_live_key, utcnow
 from assistant.domain import CaseState, ClientHistory, DebtorFacts, Finding
 from assistant.importing.history import load_histories
 from assistant.letters.facts_json import facts_to_dict
@@ -36,6 +36,7 @@ from assistant.planner import Plan, plan_case
 from assistant.policy.schema import Policy
 from assistant.services.approval import approve_draft
 from assistant.services.audit import event_row, record, record_many
+from assistant.services.case_control import open_handoff
 from assistant.services.draft_state import ApprovalError
 from assistant.services.leases import LeaseBusy, hold_lease
 from assistant.services.portfolio import (
@@ -156,20 +157,12 @@ def _open_cases(session: Session, pf: Portfolio, debtor_ids: Sequence[int]) -> s
     return set(missing)
 
 
-def _handoff(session: Session, case: Case, plan: Plan, actor: str, audit: list[dict]) -> None:
+def _handoff(session: Session, case: Case, plan: Plan, actor: str) -> None:
+    """Hand the case to a human the way every entry point does: its live drafts withdrawn."""
     summary = f"Automated hand-off: {plan.reason}. Balance {plan.balance} over {len(plan.invoices)} invoice(s)."
-    session.add(
-        Handoff(
-            case_id=case.id or 0,
-            reason="policy",
-            summary=summary,
-            evidence=[i.number for i in plan.invoices],
-        )
+    open_handoff(
+        session, case, "policy", summary, actor, evidence=[i.number for i in plan.invoices]
     )
-    case.status = "handoff"
-    case.updated_at = utcnow()
-    session.add(case)
-    audit.append(event_row(actor, "case.handoff", "case", case.ref, reason=plan.reason))
 
 
 def _draft_values(
@@ -562,7 +555,7 @@ def _plan_creditor(
         history = histories.get(debtor_id, ClientHistory())
         plan = plan_case(policy, facts, state, lines, history, on)
         if plan.action == "handoff":
-            _handoff(session, case, plan, actor, audit)
+            _handoff(session, case, plan, actor)
             counts["handoffs"] += 1
         elif plan.action == "draft" and plan.step is not None:
             write(_Due(case, facts, state, plan, history))

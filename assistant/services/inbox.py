@@ -1,59 +1,43 @@
-"""Fetch the agency mailbox, keep every message, and attach each reply to its case.
+"""Fetch the agency mailbox, keep every message, and file each one (see `inbound_filing`).
 
 Order of work per message: store the raw bytes (committed) FIRST, then parse; a message that
 cannot be parsed is quarantined, never dropped. UIDVALIDITY and the last UID are tracked per
-folder; a Message-ID (or, without one, the bytes' SHA-256) already stored is not stored twice.
-Matching, in order: thread headers to our Message-IDs, case token (plus-address, subject,
-body), sender address, sender domain (unique, not a webmail), quoted invoice numbers.
-Matched replies (absence notices included) go to `assistant.services.replies.handle_reply`.
-This module never imports an IMAP library.
+folder. The same bytes are stored once (a unique SHA-256, so two fetches racing cannot both
+insert them); two different messages sharing a Message-ID are both kept. Each stored message
+is filed by one process only: it is claimed with a compare-and-set on its `received` status
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers share the work). One fetch per
+mailbox holds a lease (`inbox_lease`). This module never imports an IMAP library.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from assistant.bootstrap import App
+from assistant.bootstrap import App, reply_handler
 from assistant.db.engine import session_scope
 from assistant.db.mail_models import InboundMessage, MailboxState
-from assistant.db.models import Case, Contact, Draft, Invoice, utcnow
+from assistant.db.models import utcnow
 from assistant.mail.compose import message_ids
-from assistant.mail.ports import FetchedMessage, Mailbox
+from assistant.mail.ports import FetchedMessage, Mailbox, MailboxError
 from assistant.mail.window import aware
-from assistant.mailparse.mime import MalformedMessage, ParsedMessage, parse_message
-from assistant.mailparse.reply_text import extract_reply
+from assistant.mailparse.mime import MalformedMessage, parse_message
 from assistant.services.audit import record
-from assistant.services.outbox_state import invalidate_address
-from assistant.services.tokens import TOKEN_RE
+from assistant.services.inbound_filing import Filed, FilingContext, ReplyHandler, file_message
+from assistant.services.inbox_lease import FetchLease, fetch_lease
 
 IngestProgress = Callable[[int, int], None]  # (done, total)
-ReplyHandler = Callable[[Session, InboundMessage, Case], Any]
 
-TOKEN_ANY_CASE = re.compile(TOKEN_RE.pattern, re.IGNORECASE)
-INVOICE_CANDIDATE = re.compile(r"(?<![\w/.-])[A-Za-z0-9][A-Za-z0-9/_.-]*\d[A-Za-z0-9/_.-]*")
-
-#: Consumer mail providers: a shared domain says nothing about who wrote.
-WEBMAIL_DOMAINS = frozenset(
-    """gmail.com googlemail.com yahoo.com yahoo.fr yahoo.co.uk ymail.com hotmail.com
-    hotmail.fr hotmail.co.uk outlook.com outlook.fr live.com live.fr msn.com icloud.com me.com
-    mac.com aol.com aol.fr orange.fr wanadoo.fr free.fr sfr.fr neuf.fr laposte.net bbox.fr
-    numericable.fr club-internet.fr aliceadsl.fr cegetel.net noos.fr voila.fr gmx.fr gmx.com
-    gmx.de gmx.net web.de protonmail.com proton.me pm.me tutanota.com fastmail.com yandex.com
-    yandex.ru mail.ru zoho.com btinternet.com sky.com virginmedia.com comcast.net
-    skynet.be telenet.be bluewin.ch""".split()
-)
+__all__ = ["IngestReport", "ReplyHandler", "ingest_inbox", "list_inbound", "process_received"]
 
 
 @dataclass
@@ -96,100 +80,25 @@ class IngestReport:
             "errors": self.errors,
         }
 
-
-# -- matching (queries only) --------------------------------------------------------------------
-def _case_of_debtors(session: Session, debtor_ids: set[int]) -> Case | None:
-    if len(debtor_ids) != 1:
-        return None
-    return session.exec(select(Case).where(Case.debtor_id == next(iter(debtor_ids)))).first()
-
-
-def _by_thread(session: Session, parsed: ParsedMessage) -> Case | None:
-    ids = [i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i]
-    if not ids:
-        return None
-    rows = session.exec(
-        select(Draft.message_id, Draft.case_id).where(col(Draft.message_id).in_(ids))
-    ).all()
-    by_id = dict(rows)
-    for mid in ids:  # the direct parent first, then the newest reference
-        if mid in by_id:
-            return session.get(Case, by_id[mid])
-    return None
+    def add(self, inbound_id: int, filed: Filed) -> None:
+        """Count what filing one message did."""
+        if filed.status == "unmatched":
+            self.unmatched.append(inbound_id)
+        elif filed.status == "duplicate":
+            self.duplicates += 1
+        elif filed.status == "bounce":
+            self.bounces += 1
+            self.invalidated.extend(filed.invalidated)
+        elif filed.status == "auto_reply":
+            self.auto_replies += 1
+        if filed.status in ("unanalysed", "analysed"):
+            self.matched[filed.method or "?"] = self.matched.get(filed.method or "?", 0) + 1
+            self.unanalysed += filed.analysed is not True
+        self.analysed += filed.analysed is True
+        if filed.error:
+            self.errors.append(f"message {inbound_id}: {filed.error}")
 
 
-def _tokens(texts: Iterable[str]) -> list[str]:
-    found: list[str] = []
-    for text in texts:
-        for m in TOKEN_ANY_CASE.findall(text or ""):
-            if m.upper() not in found:
-                found.append(m.upper())
-    return found
-
-
-def _by_token(session: Session, parsed: ParsedMessage) -> Case | None:
-    for source in (parsed.recipient_addrs, [parsed.subject], [parsed.text]):
-        refs = _tokens(source)
-        if not refs:
-            continue
-        cases = session.exec(select(Case).where(col(Case.ref).in_(refs))).all()
-        if len(cases) == 1:
-            return cases[0]
-    return None
-
-
-def _by_sender(session: Session, address: str) -> Case | None:
-    if "@" not in address:
-        return None
-    debtors = session.exec(
-        select(Contact.debtor_id).where(func.lower(Contact.email) == address.strip().lower())
-    ).all()
-    return _case_of_debtors(session, set(debtors))
-
-
-def _by_domain(session: Session, address: str, own_domains: set[str]) -> Case | None:
-    domain = address.rpartition("@")[2].strip().lower()
-    if not domain or domain in WEBMAIL_DOMAINS or domain in own_domains:
-        return None
-    debtors = session.exec(
-        select(Contact.debtor_id).where(
-            func.lower(Contact.email).endswith(f"@{domain}", autoescape=True)
-        )
-    ).all()
-    return _case_of_debtors(session, set(debtors))
-
-
-def _by_invoice(session: Session, text: str) -> Case | None:
-    candidates = {c.rstrip("./-_") for c in INVOICE_CANDIDATE.findall(text or "")}
-    candidates = {c for c in candidates if len(c) >= 4}
-    if not candidates:
-        return None
-    debtors = session.exec(
-        select(Invoice.debtor_id).where(col(Invoice.number).in_(sorted(candidates)[:500]))
-    ).all()
-    return _case_of_debtors(session, set(debtors))
-
-
-def match_case(
-    session: Session,
-    parsed: ParsedMessage,
-    own_domains: set[str] = frozenset(),  # type: ignore[assignment]
-) -> tuple[Case | None, str | None]:
-    """Find the case a message belongs to, and how (thread, token, sender, domain, invoice)."""
-    for method, find in (
-        ("thread", lambda: _by_thread(session, parsed)),
-        ("token", lambda: _by_token(session, parsed)),
-        ("sender", lambda: _by_sender(session, parsed.from_addr)),
-        ("domain", lambda: _by_domain(session, parsed.from_addr, set(own_domains))),
-        ("invoice", lambda: _by_invoice(session, f"{parsed.subject}\n{parsed.text}")),
-    ):
-        case = find()
-        if case is not None:
-            return case, method
-    return None, None
-
-
-# -- ingestion ----------------------------------------------------------------------------------
 def _peek_message_id(raw: bytes) -> str | None:
     try:
         headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
@@ -199,18 +108,8 @@ def _peek_message_id(raw: bytes) -> str | None:
     return ids[0][:900] if ids else None
 
 
-def _default_handler(app: App) -> ReplyHandler | None:
-    try:
-        module = importlib.import_module("assistant.services.replies")
-    except ModuleNotFoundError as exc:
-        if exc.name != "assistant.services.replies":
-            raise
-        return None
-    handle_reply = getattr(module, "handle_reply", None)
-    return None if handle_reply is None else functools.partial(handle_reply, app=app)
-
-
-def _own_domains(app: App) -> set[str]:
+def own_domains(app: App) -> set[str]:
+    """Return the agency's own mail domains (a shared domain with them proves nothing)."""
     out = set()
     for value in (app.settings.smtp_from, app.settings.reply_to, app.settings.imap_username):
         if value and "@" in value:
@@ -218,15 +117,143 @@ def _own_domains(app: App) -> set[str]:
     return out
 
 
+def filing_context(app: App, handler: ReplyHandler | None) -> FilingContext:
+    """Return what filing needs, built once per fetch."""
+    return FilingContext(app.actor, app.policies, own_domains(app), handler)
+
+
 def _state(session: Session, account: str, folder: str) -> MailboxState:
-    row = session.exec(
-        select(MailboxState).where(MailboxState.account == account, MailboxState.folder == folder)
-    ).first()
+    query = select(MailboxState).where(
+        MailboxState.account == account, MailboxState.folder == folder
+    )
+    row = session.exec(query).first()
     if row is None:
-        row = MailboxState(account=account, folder=folder)
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(MailboxState(account=account, folder=folder))
+        except IntegrityError:
+            pass  # another fetch created it just now
+        row = session.exec(query).one()
     return row
+
+
+def store_raw(
+    app: App, fetched: FetchedMessage, folder: str, uidvalidity: int
+) -> tuple[int | None, bool]:
+    """Store the raw bytes (committed); return (row id to file or None if filed, new)."""
+    raw = fetched.raw
+    digest = hashlib.sha256(raw).hexdigest()
+    query = select(InboundMessage.id, InboundMessage.status).where(
+        InboundMessage.raw_sha256 == digest
+    )
+    with Session(app.engine, expire_on_commit=False) as session:
+        found = session.exec(query).first()
+        if found is None:
+            row = InboundMessage(
+                folder=folder,
+                uidvalidity=uidvalidity,
+                uid=fetched.uid,
+                raw=raw,
+                raw_sha256=digest,
+                size=len(raw),
+                message_id=_peek_message_id(raw),
+                received_at=aware(fetched.internaldate) if fetched.internaldate else utcnow(),
+                status="received",
+            )
+            session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:  # the same bytes were stored by another fetch just now
+                session.rollback()
+                return None, False
+            return row.id, True
+    inbound_id, status = found
+    return (inbound_id if status == "received" else None), False
+
+
+def _claim(session: Session, inbound_id: int | None) -> InboundMessage | None:
+    """Claim one `received` message (the given one, or the oldest) for this transaction.
+
+    PostgreSQL: a row lock, skipping rows another worker holds. SQLite: a compare-and-set
+    write first, which takes the database's write lock until commit.
+    """
+    query = select(InboundMessage).where(InboundMessage.status == "received")
+    if inbound_id is not None:
+        query = query.where(InboundMessage.id == inbound_id)
+    query = query.order_by(col(InboundMessage.id)).limit(1)
+    if session.get_bind().dialect.name == "postgresql":
+        return session.exec(query.with_for_update(skip_locked=True)).first()
+    while True:  # each lost claim means another process filed that one: try the next
+        candidate = (
+            inbound_id
+            or session.exec(
+                select(InboundMessage.id)
+                .where(InboundMessage.status == "received")
+                .order_by(col(InboundMessage.id))
+                .limit(1)
+            ).first()
+        )
+        if candidate is None:
+            return None
+        taken = session.execute(
+            update(InboundMessage)
+            .where(col(InboundMessage.id) == candidate, col(InboundMessage.status) == "received")
+            .values(status="received")
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            return session.get(InboundMessage, candidate, populate_existing=True)
+        session.rollback()
+        if inbound_id is not None:
+            return None
+
+
+def file_received(
+    app: App, ctx: FilingContext, inbound_id: int | None, report: IngestReport
+) -> bool:
+    """Claim and file one stored message; return False when there was none to claim."""
+    with session_scope(app.engine) as session:
+        inbound = _claim(session, inbound_id)
+        if inbound is None:
+            return False
+        claimed = inbound.id or 0
+        try:
+            parsed = parse_message(inbound.raw)
+        except MalformedMessage as exc:
+            inbound.status, inbound.error = "quarantined", f"unparsable: {exc}"[:1000]
+            session.add(inbound)
+            report.quarantined.append(claimed)
+            return True
+        try:
+            with session.begin_nested():
+                filed = file_message(session, ctx, inbound, parsed)
+        except Exception as exc:  # noqa: BLE001 - keep the message, show it to an officer
+            inbound = session.get(InboundMessage, claimed, populate_existing=True)
+            assert inbound is not None
+            inbound.status = "quarantined"
+            inbound.error = f"processing failed: {type(exc).__name__}: {exc}"[:1000]
+            session.add(inbound)
+            report.quarantined.append(claimed)
+            report.errors.append(f"message {claimed}: {inbound.error}")
+            return True
+        report.add(claimed, filed)
+    return True
+
+
+def process_received(
+    app: App, *, analyse: bool | ReplyHandler = True, limit: int = 10_000
+) -> IngestReport:
+    """File every stored message still `received` (left by a crash, or by another worker)."""
+    ctx = filing_context(app, _handler(app, analyse))
+    report = IngestReport(folder="*")
+    while limit > 0 and file_received(app, ctx, None, report):
+        limit -= 1
+    return report
+
+
+def _handler(app: App, analyse: bool | ReplyHandler) -> ReplyHandler | None:
+    if analyse is True:
+        return reply_handler(app)
+    return analyse or None
 
 
 def ingest_inbox(
@@ -237,17 +264,35 @@ def ingest_inbox(
     progress: IngestProgress | None = None,
     folder: str | None = None,
     batch_size: int | None = None,
+    lease: bool = True,
+    wait: float = 0,
 ) -> IngestReport:
-    """Fetch new messages of the inbox folder, store, parse, match and file them."""
+    """Fetch new messages of the inbox folder, store, parse, match and file them.
+
+    `lease` False skips the single-fetch lease (tests of the database's own guarantees);
+    `wait`: seconds to wait for another fetch of the same mailbox to finish.
+    """
     settings = app.settings
     folder = folder or settings.imap_folder
-    batch_size = batch_size or settings.imap_batch_size
     account = f"{settings.imap_username or ''}@{settings.imap_host}:{settings.imap_port}"
-    handler: ReplyHandler | None
-    if analyse is True:
-        handler = _default_handler(app)
-    else:
-        handler = analyse or None
+    if not lease:
+        return _ingest(app, mailbox, account, folder, analyse, progress, batch_size, None)
+    with fetch_lease(app.engine, account, folder, wait=wait) as held:
+        return _ingest(app, mailbox, account, folder, analyse, progress, batch_size, held)
+
+
+def _ingest(
+    app: App,
+    mailbox: Mailbox,
+    account: str,
+    folder: str,
+    analyse: bool | ReplyHandler,
+    progress: IngestProgress | None,
+    batch_size: int | None,
+    held: FetchLease | None,
+) -> IngestReport:
+    batch_size = batch_size or app.settings.imap_batch_size
+    ctx = filing_context(app, _handler(app, analyse))
     report = IngestReport(folder=folder)
     status = mailbox.folder_status(folder)
     with session_scope(app.engine) as session:
@@ -256,220 +301,58 @@ def ingest_inbox(
             if state.uidvalidity is not None:
                 report.uidvalidity_reset = True
                 record(
-                    session,
-                    app.actor,
-                    "mailbox.uidvalidity_changed",
-                    "mailbox",
-                    folder,
-                    old=state.uidvalidity,
-                    new=status.uidvalidity,
-                    last_uid=state.last_uid,
-                )
+                    session, app.actor, "mailbox.uidvalidity_changed", "mailbox", folder,
+                    old=state.uidvalidity, new=status.uidvalidity, last_uid=state.last_uid,
+                )  # fmt: skip
             state.uidvalidity, state.last_uid = status.uidvalidity, 0
             session.add(state)
         last_uid = report.last_uid = state.last_uid
     uids = mailbox.uids_after(folder, last_uid)
-    target = settings.imap_processed_folder
+    target = app.settings.imap_processed_folder
     if uids and target:
         mailbox.ensure_folder(target)
-    own = _own_domains(app)
     for start in range(0, len(uids), batch_size):
         batch = uids[start : start + batch_size]
         done: list[int] = []
-        for fetched in mailbox.fetch(folder, batch):
+        stored: list[tuple[int | None, bool]] = []
+        for fetched in mailbox.fetch(folder, batch):  # the whole batch's bytes first
             report.fetched += 1
-            _ingest_one(app, fetched, folder, status.uidvalidity, handler, own, report)
+            stored.append(store_raw(app, fetched, folder, status.uidvalidity))
+            report.stored += stored[-1][1]
             done.append(fetched.uid)
+        for inbound_id, new in stored:  # then filing; other workers may take some meanwhile
+            if inbound_id is None or not file_received(app, ctx, inbound_id, report):
+                report.duplicates += not new  # filed already (by us before, or another fetch)
         if done:
-            if target:
-                mailbox.move(folder, done, target)
-            else:
-                mailbox.add_flags(folder, done, ["\\Seen"])
+            _file_away(mailbox, folder, done, target)
         with session_scope(app.engine) as session:
             state = _state(session, account, folder)
             state.last_uid = report.last_uid = max(state.last_uid, *batch)
             state.updated_at = utcnow()
             session.add(state)
+        if held is not None:
+            held.renew()
         if progress:
             progress(min(start + batch_size, len(uids)), len(uids))
     return report
 
 
-def _ingest_one(
-    app: App,
-    fetched: FetchedMessage,
-    folder: str,
-    uidvalidity: int,
-    handler: ReplyHandler | None,
-    own: set[str],
-    report: IngestReport,
-) -> None:
-    raw = fetched.raw
-    digest = hashlib.sha256(raw).hexdigest()
-    peek_id = _peek_message_id(raw)
-    with session_scope(app.engine) as session:
-        query = select(InboundMessage)
-        query = query.where(
-            InboundMessage.message_id == peek_id if peek_id else InboundMessage.raw_sha256 == digest
-        )
-        existing = session.exec(query).first()
-        if existing is not None and existing.status != "received":
-            report.duplicates += 1
-            return
-        if existing is None:
-            existing = InboundMessage(
-                folder=folder,
-                uidvalidity=uidvalidity,
-                uid=fetched.uid,
-                raw=raw,
-                raw_sha256=digest,
-                size=len(raw),
-                message_id=peek_id,
-                received_at=aware(fetched.internaldate) if fetched.internaldate else utcnow(),
-                status="received",
-            )
-            session.add(existing)
-            session.flush()
-            report.stored += 1
-        inbound_id = existing.id
-    # Raw bytes are committed: whatever happens next, the message is not lost.
-    with session_scope(app.engine) as session:
-        inbound = session.get(InboundMessage, inbound_id)
-        assert inbound is not None
+def _file_away(mailbox: Mailbox, folder: str, uids: list[int], target: str | None) -> None:
+    """Move stored messages to `target` (or flag them seen); another fetch may have already."""
+    for attempt in (1, 2):
         try:
-            parsed = parse_message(raw)
-        except MalformedMessage as exc:
-            inbound.status, inbound.error = "quarantined", f"unparsable: {exc}"[:1000]
-            session.add(inbound)
-            report.quarantined.append(inbound.id or 0)
+            if target:
+                mailbox.move(folder, uids, target)
+            else:
+                mailbox.add_flags(folder, uids, ["\\Seen"])
             return
-        try:
-            _file(session, app, inbound, parsed, handler, own, report)
-        except Exception as exc:  # noqa: BLE001 - keep the message, show it to an officer
-            session.rollback()
-            inbound = session.get(InboundMessage, inbound_id)
-            assert inbound is not None
-            inbound.status = "quarantined"
-            inbound.error = f"processing failed: {type(exc).__name__}: {exc}"[:1000]
-            session.add(inbound)
-            report.quarantined.append(inbound.id or 0)
-            report.errors.append(f"message {inbound.id}: {inbound.error}")
-
-
-def _file(
-    session: Session,
-    app: App,
-    inbound: InboundMessage,
-    parsed: ParsedMessage,
-    handler: ReplyHandler | None,
-    own: set[str],
-    report: IngestReport,
-) -> None:
-    inbound.message_id = parsed.message_id or inbound.message_id
-    inbound.in_reply_to = parsed.in_reply_to
-    inbound.references = " ".join(parsed.references) or None
-    inbound.subject = parsed.subject[:1000]
-    inbound.from_addr = parsed.from_addr.lower() or None
-    inbound.to_addrs = ", ".join(parsed.recipient_addrs) or None
-    inbound.sent_date = aware(parsed.date) if parsed.date else None
-    inbound.text = parsed.text
-    inbound.has_html = parsed.html is not None
-    inbound.attachments = [
-        {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-        for a in parsed.attachments
-    ]
-    inbound.is_auto_reply = parsed.is_auto_reply
-    inbound.is_bounce = parsed.is_bounce
-    inbound.bounced_recipients = list(parsed.bounced_recipients)
-    inbound.reply_text = extract_reply(parsed.text)
-    actor = app.actor
-    if parsed.is_bounce:
-        inbound.status = "bounce"
-        report.bounces += 1
-        reason = f"bounce {parsed.bounce_status or ''}".strip() + f" (message {inbound.id})"
-        debtors: set[int] = set()
-        for address in parsed.bounced_recipients:
-            for contact in invalidate_address(session, address, reason, actor):
-                report.invalidated.append(contact.email)
-                debtors.add(contact.debtor_id)
-        bounced = _case_of_debtors(session, debtors)
-        how = "bounce"
-        if bounced is None:
-            bounced, how = _by_thread(session, parsed), "thread"
-        _attach(inbound, bounced, how)
-        session.add(inbound)
-        record(
-            session,
-            actor,
-            "inbound.bounce",
-            "inbound",
-            inbound.id,
-            recipients=list(parsed.bounced_recipients),
-            status=parsed.bounce_status,
-        )
-        return
-    case, method = match_case(session, parsed, own)
-    _attach(inbound, case, method)
-    if parsed.is_auto_reply:
-        inbound.status = "auto_reply"
-        report.auto_replies += 1
-        if case is not None and handler is not None:
-            # An absence notice from a debtor reschedules the next contact (DOMAIN.md §4).
-            session.add(inbound)
-            session.flush()
-            _analyse(session, handler, inbound, case, report)
-    elif case is None:
-        inbound.status = "unmatched"
-        report.unmatched.append(inbound.id or 0)
-    else:
-        report.matched[method or "?"] = report.matched.get(method or "?", 0) + 1
-        inbound.status = "unanalysed"
-        session.add(inbound)
-        session.flush()
-        if handler is None:
-            report.unanalysed += 1
-        else:
-            _analyse(session, handler, inbound, case, report)
-    session.add(inbound)
-    record(
-        session,
-        actor,
-        "inbound.stored",
-        "inbound",
-        inbound.id,
-        status=inbound.status,
-        case=case.ref if case else None,
-        match=method,
-        message_id=inbound.message_id,
-    )
-
-
-def _analyse(
-    session: Session,
-    handler: ReplyHandler,
-    inbound: InboundMessage,
-    case: Case,
-    report: IngestReport,
-) -> None:
-    """Hand one matched reply to the analyser; a failure leaves it `unanalysed`, kept."""
-    try:
-        with session.begin_nested():
-            handler(session, inbound, case)
-    except Exception as exc:  # noqa: BLE001 - the message must survive an analyser bug
-        session.refresh(inbound)
-        inbound.status = "unanalysed"
-        inbound.error = f"analysis failed: {type(exc).__name__}: {exc}"[:1000]
-        report.unanalysed += 1
-        report.errors.append(f"message {inbound.id}: {inbound.error}")
-        return
-    if inbound.status == "unanalysed":
-        inbound.status = "analysed"
-    report.analysed += 1
-
-
-def _attach(inbound: InboundMessage, case: Case | None, method: str | None) -> None:
-    inbound.case_id = case.id if case else None
-    inbound.match_method = method if case else None
+        except MailboxError as exc:
+            if attempt == 2 or "EXPUNGEISSUED" not in str(exc).upper():
+                raise
+        # Another fetch moved some of them meanwhile: move the ones still here.
+        uids = sorted(set(mailbox.uids_after(folder, min(uids) - 1)) & set(uids))
+        if not uids:
+            return
 
 
 def list_inbound(app: App, status: str, *, limit: int = 200) -> list[InboundMessage]:

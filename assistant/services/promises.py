@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from assistant.db.models import Case, Draft, Invoice, Payment, Promise, utcnow
 from assistant.services.audit import record
+from assistant.services.transitions import StaleTransition, compare_and_set
 
 
 def promise_outcome(promised_cents: int | None, paid_cents: int, balance_cents: int) -> str:
@@ -78,13 +79,17 @@ def check_promises(session: Session, creditor_id: int, on: date, actor: str) -> 
         if on <= promise.due_on + timedelta(days=promise.grace_days):
             continue
         outcome, paid = _judge(session, promise, case, on)
-        if promise.status == outcome:
+        previous = promise.status
+        if previous == outcome:
             continue
-        if promise.status == "broken":  # kept after all: its broken-promise letter must go
+        try:  # a reply may have superseded it meanwhile: then there is nothing to settle
+            compare_and_set(
+                session, Promise, promise.id or 0, previous, {"status": outcome, "resolved_on": on}
+            )
+        except StaleTransition:
+            continue
+        if previous == "broken":  # kept after all: its broken-promise letter must go
             _withdraw_letters(session, case, actor)
-        promise.status = outcome
-        promise.resolved_on = on
-        session.add(promise)
         case.broken_promise_pending = outcome == "broken"
         if case.status == "promise":
             case.status = "active"

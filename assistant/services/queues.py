@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from assistant.db.models import Case, Creditor, Debtor, Handoff, Invoice, Promise, Task, utcnow
 from assistant.domain import from_cents
 from assistant.services.audit import record
+from assistant.services.transitions import StaleTransition, compare_and_set, when
 
 #: Invoice statuses a reply can set, which `resolve_handoff(undispute=True)` lifts.
 REPLY_FROZEN = ("disputed", "frozen")
@@ -22,6 +23,16 @@ REPLY_FROZEN = ("disputed", "frozen")
 
 class QueueError(Exception):
     """The hand-off or task cannot be changed as asked."""
+
+
+def _lost(what: str, row_id: int, row: Any, yours: str) -> str:
+    """Word the error of the officer whose change lost the race (or came too late)."""
+    if row is None:
+        return f"{what} {row_id} no longer exists; your {yours} was not saved"
+    by = getattr(row, "resolved_by", None) or getattr(row, "done_by", None)
+    at = getattr(row, "resolved_at", None) or getattr(row, "done_at", None)
+    who = f" {when(at)} by {by}" if by else ""
+    return f"{what} {row_id} was {row.status}{who}; your {yours} was not saved"
 
 
 def _case_columns() -> Any:
@@ -148,16 +159,17 @@ def resolve_handoff(
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         raise QueueError(f"hand-off {handoff_id} does not exist")
-    if handoff.status != "open":
-        raise QueueError(f"hand-off {handoff_id} is already {handoff.status}")
     case = session.get(Case, handoff.case_id)
     assert case is not None
     action = "resume" if resume else "close" if close else "keep"
-    handoff.status = "resolved"
-    handoff.resolved_by = actor
-    handoff.resolved_at = utcnow()
-    handoff.resolution = note.strip()
-    session.add(handoff)
+    values = {"status": "resolved", "resolved_by": actor, "resolved_at": utcnow()}
+    try:
+        compare_and_set(
+            session, Handoff, handoff_id, "open", {**values, "resolution": note.strip()},
+            lambda h: _lost("hand-off", handoff_id, h, "resolution"),
+        )  # fmt: skip
+    except StaleTransition as exc:
+        raise QueueError(str(exc)) from None
     record(
         session, actor, "handoff.resolved", "handoff", handoff.id, case=case.ref, note=note,
         then=action,
@@ -255,8 +267,11 @@ def complete_task(session: Session, task_id: int, actor: str) -> None:
     task = session.get(Task, task_id)
     if task is None:
         raise QueueError(f"task {task_id} does not exist")
-    if task.status != "open":
-        raise QueueError(f"task {task_id} is already {task.status}")
-    task.status, task.done_by, task.done_at = "done", actor, utcnow()
-    session.add(task)
+    try:
+        compare_and_set(
+            session, Task, task_id, "open", {"status": "done", "done_by": actor, "done_at": utcnow()},
+            lambda t: _lost("task", task_id, t, "change"),
+        )  # fmt: skip
+    except StaleTransition as exc:
+        raise QueueError(str(exc)) from None
     record(session, actor, "task.done", "task", task.id, kind=task.kind)

@@ -15,12 +15,14 @@ from typing import Any, Protocol
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from assistant.db.models import Case, Contact, Draft, Handoff, Invoice, Promise, Task, utcnow
+from assistant.db.models import Case, Contact, Draft, Invoice, Promise, Task, utcnow
 from assistant.domain import from_cents, to_cents
 from assistant.policy.schema import Policy
 from assistant.replies import CaseContext, Intent, ReplyAnalysis
 from assistant.replies.plans import Instalment, plan_total, plan_within_limits, propose_plan
 from assistant.services.audit import record
+from assistant.services.case_control import open_handoff
+from assistant.services.transitions import StaleTransition, compare_and_set
 
 HANDOFF_INTENTS = {
     Intent.INSOLVENCY,
@@ -33,8 +35,6 @@ INSOLVENCY_NOTE = (
     "Insolvency proceedings: all dunning stopped. The creditor must file its claim (déclaration "
     "de créance) with the mandataire judiciaire within 2 months of the BODACC publication."
 )
-#: Drafts still waiting for an officer, withdrawn when a human takes the case over.
-WITHDRAWABLE = ("pending", "approved")
 #: Case statuses an officer set, which a reply must not overwrite.
 OFFICER_STATUSES = ("handoff", "paused")
 
@@ -101,21 +101,6 @@ def case_context(session: Session, case: Case) -> CaseContext:
 
 
 # -- effects ------------------------------------------------------------------------------------
-def _withdraw_live_drafts(session: Session, case: Case, reason: str, actor: str) -> int:
-    n = 0
-    for d in session.exec(
-        select(Draft).where(Draft.case_id == case.id, col(Draft.status).in_(WITHDRAWABLE))
-    ):
-        d.status = "rejected"
-        d.reject_reason = reason
-        d.decided_by = actor
-        d.decided_at = utcnow()
-        session.add(d)
-        record(session, actor, "draft.withdrawn", "draft", d.id, case=case.ref, reason=reason)
-        n += 1
-    return n
-
-
 def _freeze_invoices(
     session: Session,
     case: Case,
@@ -145,20 +130,11 @@ def _handoff(
     actor: str,
     out: ReplyOutcome,
 ) -> None:
-    handoff = Handoff(
-        case_id=case.id or 0, reason=reason, summary=summary, evidence=list(analysis.evidence)
-    )
-    session.add(handoff)
-    case.status = "handoff"
-    case.updated_at = utcnow()
-    session.add(case)
-    session.flush()
+    handoff, withdrawn = open_handoff(session, case, reason, summary, actor, analysis.evidence)
     out.handoff_id = handoff.id
-    withdrawn = _withdraw_live_drafts(session, case, f"hand-off: {reason}", actor)
     out.actions.append(
-        f"handed off ({reason})" + (f", {withdrawn} draft(s) withdrawn" if withdrawn else "")
+        f"handed off ({reason})" + (f", {len(withdrawn)} draft(s) withdrawn" if withdrawn else "")
     )
-    record(session, actor, "case.handoff", "case", case.ref, reason=reason, summary=summary)
 
 
 def _task(
@@ -274,12 +250,17 @@ def _promise(
         return
     # A new promise replaces the one still pending: only the latest word counts, and the
     # earlier date must not be settled as "broken" behind the debtor's back.
-    for old in session.exec(
-        select(Promise).where(Promise.case_id == case.id, Promise.status == "pending")
-    ):
-        old.status, old.resolved_on = "cancelled", received_on
-        session.add(old)
-        record(session, actor, "promise.superseded", "promise", old.id, case=case.ref)
+    for old_id in session.exec(
+        select(Promise.id).where(Promise.case_id == case.id, Promise.status == "pending")
+    ).all():
+        try:
+            compare_and_set(
+                session, Promise, old_id or 0, "pending",
+                {"status": "cancelled", "resolved_on": received_on},
+            )  # fmt: skip
+        except StaleTransition:
+            continue  # settled meanwhile (kept or broken): nothing left to supersede
+        record(session, actor, "promise.superseded", "promise", old_id, case=case.ref)
     currency = None
     if reading.amount is not None:
         currency = reading.currency or _case_currency(session, case)

@@ -215,7 +215,8 @@ async def _inbox_loop(
     halt = threading.Event()
 
     def watch() -> None:
-        from assistant.services.inbox import ingest_inbox
+        from assistant.services.inbox import ingest_inbox, process_received
+        from assistant.services.inbox_lease import MailboxBusy
 
         backoff = 1.0
         mailbox = None
@@ -240,6 +241,10 @@ async def _inbox_loop(
                     halt.is_set,
                     after_uid=report.last_uid,
                 )
+            except MailboxBusy as exc:  # another worker fetches: help it file what it stored
+                process_received(app)
+                log.info("inbox: %s; filed the messages it stored", exc)
+                halt.wait(float(app.settings.imap_poll_seconds))
             except MailboxError as exc:
                 log.warning("inbox: %s; reconnecting in %.0f s", exc, backoff)
                 stats.errors.append(f"inbox: {exc}")

@@ -1,0 +1,1 @@
+"""Chaos tests: real servers, real concurrency; nothing doubled, lost or changed by a stranger."""

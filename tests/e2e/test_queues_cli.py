@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from assistant.cli import handoffs, promises, tasks
 from assistant.db.engine import session_scope
-from assistant.db.models import AuditEvent, Case, Invoice
+from assistant.db.models import AuditEvent, Case, Draft, Invoice
 from tests.helpers import ROOT
 from tests.integration.test_reply_effects import RECEIVED, SIGN, app, case_ref, reply
 
@@ -144,3 +144,20 @@ def test_tasks_list_and_done(app, case_ref, run):
 def test_unknown_ids_fail_cleanly(app, run):
     assert "no hand-off 99" in run("handoffs", "show", "99", code=1).output
     run("tasks", "done", "99", code=1)
+
+
+def test_an_officer_hand_off_withdraws_the_drafts_waiting_to_go(app, case_ref, run):
+    with session_scope(app.engine) as s:
+        case = s.exec(select(Case).where(Case.ref == case_ref)).one()
+        s.add(Draft(case_id=case.id, step="reminder_2", subject="…", body_text="…", body_html="…"))
+
+    run("handoffs", "open", case_ref, "--note", "", code=1)
+    done = run("handoffs", "open", case_ref, "--note", "Appel du gérant", "--as", "alice")
+
+    assert "1 draft(s) withdrawn" in done.output
+    assert case_status(app, case_ref) == "handoff"
+    [row] = json.loads(run("handoffs", "list", "--json").output)
+    assert (row["reason"], row["summary"]) == ("officer", "Appel du gérant")
+    with session_scope(app.engine) as s:
+        statuses = sorted(d.status for d in s.exec(select(Draft)))
+    assert statuses == ["rejected", "sent", "sent"]

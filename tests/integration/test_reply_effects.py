@@ -6,6 +6,7 @@ Each test stores the reply as the inbox does (an `InboundMessage` matched to the
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -76,7 +77,7 @@ def reply(app, ref: str, text: str, *, auto: bool = False, at: datetime = RECEIV
         inbound = InboundMessage(
             folder="INBOX",
             raw=text.encode(),
-            raw_sha256=str(hash(text)),
+            raw_sha256=uuid.uuid4().hex,  # each reply is a message of its own
             subject=f"RE: [{ref}] Relance",
             from_addr="compta@c001.example",
             text=text,
