@@ -37,11 +37,13 @@ def test_preview_of_a_real_case_shows_its_own_invoices(monkeypatch, tmp_path, db
     invoices = [i["number"] for i in shown["invoices"] if i["status"] == "open"]
     assert invoices
     result = run(
-        "policy", "preview", "atelier-bois", "--step", "formal_notice",
+        "policy", "preview", "atelier-bois", "--step", draft["step"],
         "--case", draft["case"].lower(), "--date", DAY,
     )  # fmt: skip
     assert draft["case"] in result.stdout
-    assert all(number in result.stdout for number in invoices)
+    # exactly the invoices the real draft lists: the planner's selection, not every open one
+    assert all(number in result.stdout for number in draft["invoices"])
+    assert not [n for n in invoices if n not in draft["invoices"] and n in result.stdout]
     assert "REF-PREV" not in result.stdout
     other = run(
         "policy", "preview", "distrib-pro", "--step", "reminder_1", "--case", draft["case"],
