@@ -4,7 +4,8 @@
 
 Each run gets a fresh database (a temp SQLite file, or a new schema in the PostgreSQL of
 RELANCE_TEST_DATABASE_URL), a fresh aiosmtpd on loopback and a fresh IMAP user of one private
-Dovecot. Prints: scenario, backend, runs, duplicates, losses, needless unknown.
+Dovecot. Prints: scenario, backend, runs, duplicates, losses, needless unknown, changes made by a
+stranger's mail.
 
 The scenarios live in a registry (`SCENARIOS` below): name -> (async function(rig) ->
 Outcome, needs IMAP). To add one, write the function and add a line.
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 
+from tests.chaos import inbound_scenarios as inbound  # noqa: E402
 from tests.chaos.sending_scenarios import (  # noqa: E402
     Outcome,
     Rig,
@@ -47,12 +49,30 @@ from tests.integration.servers import (  # noqa: E402
     SmtpServer,
 )
 
-#: name -> (scenario, needs IMAP). Inbound scenarios join here the same way.
+
+def _inbound(scenario, **options):  # type: ignore[no-untyped-def]
+    """Adapt an inbound scenario (db_url, imap, workdir) -> its Outcome to this registry."""
+
+    async def run(rig: Rig) -> Outcome:
+        out = await asyncio.to_thread(scenario, rig.db_url, rig.imap, rig.workdir, **options)
+        detail = "" if out.ok else str(out.details)[:300]
+        return Outcome(out.duplicates, out.losses, 0, detail, out.stranger_changes)
+
+    return run
+
+
+#: name -> (scenario, needs IMAP).
 SCENARIOS = {
     "two cycles at once": (two_cycles, False),
     "two senders at once": (two_senders, True),
     "SIGKILL during send": (kill_during_send, True),
     "edit racing send": (edit_vs_send, True),
+    "two fetches at once": (_inbound(inbound.two_fetches, replies=150, lease=True), True),
+    "two fetches, no lease": (_inbound(inbound.two_fetches, replies=150, lease=False), True),
+    "SIGKILL during fetch": (_inbound(inbound.fetch_killed, replies=150), True),
+    "stranger's mail": (_inbound(inbound.stranger_mail), True),
+    "forged bounce": (_inbound(inbound.forged_bounce), True),
+    "two messages, one Message-ID": (_inbound(inbound.same_message_id), True),
 }
 _users = itertools.count(1)
 
@@ -125,12 +145,18 @@ def main() -> None:
     try:
         for name in names:
             for backend in backends:
-                totals, started, notes = [0, 0, 0], time.monotonic(), []
+                totals, started, notes = [0, 0, 0, 0], time.monotonic(), []
                 for _ in range(args.runs):
                     out = run_once(name, backend, dovecot)
-                    for i, v in enumerate((out.duplicates, out.losses, out.needless_unknown)):
+                    counts = (
+                        out.duplicates,
+                        out.losses,
+                        out.needless_unknown,
+                        out.stranger_changes,
+                    )
+                    for i, v in enumerate(counts):
                         totals[i] += v
-                    if out.detail and (out.duplicates or out.losses):
+                    if out.detail and (out.duplicates or out.losses or out.stranger_changes):
                         notes.append(out.detail)
                 rows.append(
                     {
@@ -140,6 +166,7 @@ def main() -> None:
                         "duplicates": totals[0],
                         "losses": totals[1],
                         "needless_unknown": totals[2],
+                        "stranger_changes": totals[3],
                         "seconds": round(time.monotonic() - started, 1),
                         "notes": notes[:3],
                     }
@@ -151,13 +178,13 @@ def main() -> None:
         print(json.dumps(rows, indent=2))
         return
     print(
-        f"{'scenario':<24} {'backend':<11} {'runs':>5} {'duplicates':>11} {'losses':>7} "
-        f"{'needless unknown':>17}"
+        f"{'scenario':<30} {'backend':<11} {'runs':>5} {'duplicates':>11} {'losses':>7} "
+        f"{'needless unknown':>17} {'stranger changes':>17}"
     )
     for r in rows:
         print(
-            f"{r['scenario']:<24} {r['backend']:<11} {r['runs']:>5} {r['duplicates']:>11} "
-            f"{r['losses']:>7} {r['needless_unknown']:>17}"
+            f"{r['scenario']:<30} {r['backend']:<11} {r['runs']:>5} {r['duplicates']:>11} "
+            f"{r['losses']:>7} {r['needless_unknown']:>17} {r['stranger_changes']:>17}"
         )
         for note in r["notes"]:
             print(f"    {note}")

@@ -27,7 +27,7 @@ from assistant.db.mail_models import SenderLease
 from assistant.db.models import utcnow
 from assistant.mail.ports import MailboxError
 from assistant.mail.window import aware
-from assistant.services.sender_lease import _holder_dead as holder_dead
+from assistant.services.leases import holder_dead
 
 #: A fetch renews its lease after every batch; a lease not renewed for this long is dead.
 FETCH_LEASE_TTL = timedelta(minutes=10)

@@ -60,6 +60,7 @@ class Outcome:
     losses: int = 0
     needless_unknown: int = 0
     detail: str = ""
+    stranger_changes: int = 0  # case changes made by mail from someone else (inbound)
 
 
 def seed(app: App, n: int, *, approve: bool) -> list[int]:
