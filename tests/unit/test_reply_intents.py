@@ -207,7 +207,7 @@ def test_contract_dict_shape() -> None:
     d = read("Nous réglerons 1 250,00 € vendredi.").to_contract_dict(file="x.eml")
     assert list(d) == [
         "file", "intent", "needs_human", "promise", "language", "reply_text", "confidence",
-        "evidence",
+        "evidence", "also", "schedule", "automatic", "new_contacts",
     ]  # fmt: skip
     assert d["promise"] == {"amount": 1250.0, "currency": "EUR", "date": "2026-11-27"}
 
