@@ -25,10 +25,11 @@ from .analysis import (
 )
 
 RULES_SURE = 0.6
-KEEP_RULES = 0.12
-SENSITIVE_KEEP = 0.05
-SENSITIVE_MODEL = 0.5
+KEEP_RULES = 0.05
+SENSITIVE_KEEP = 0.0
+SENSITIVE_MODEL = 0.3
 ALSO_MODEL = 0.3
+UNSURE = CONFIDENCE_THRESHOLD
 AUTOMATIC_THRESHOLD = 0.9
 _PROMISING = (Intent.PROMISE_TO_PAY, Intent.PAYMENT_PLAN_REQUEST)
 
@@ -68,9 +69,12 @@ def combine(
         confidence = 1 - (1 - p) * (1 - rules.confidence) ** 0.5
     sensitive = possibly_sensitive(rules, probs, intent)
     promise = rules.promise or (rules.loose_promise if intent in _PROMISING else None)
-    needs_human = sensitive or confidence < CONFIDENCE_THRESHOLD or rules.confidence < 0.46
+    vague = intent is Intent.PROMISE_TO_PAY and rules.intent is intent and rules.confidence < UNSURE
+    needs_human = sensitive or confidence < UNSURE or vague
     firm = intent is not Intent.PROMISE_TO_PAY or (promise is not None and promise.date is not None)
-    automatic = side == "both" and confidence >= cut and not needs_human and firm
+    # a sure sensitive reading is applied too: its effect is the hand-off itself
+    settled = not needs_human or (intent in NEEDS_HUMAN_INTENTS and confidence >= cut)
+    automatic = side == "both" and confidence >= cut and settled and firm
     extra = {i for i in rules.also} | {rules.intent}
     extra |= {i for i, q in probs.items() if q >= ALSO_MODEL}
     if sensitive and intent not in NEEDS_HUMAN_INTENTS:

@@ -31,8 +31,8 @@ from .context import (
     US_HINT,
     disputed_invoices,
     is_context_amount,
-    new_contacts,
     is_reference_date,
+    new_contacts,
 )
 from .dates import FAIR, DateHit, find_dates
 from .text import detect_language, extract_reply_text, mask_distractors, normalise, sentence_spans

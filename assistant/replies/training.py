@@ -57,10 +57,9 @@ def _group_of(file: str) -> str:
 
 
 def _fit_raw(texts: Sequence[str], intents: Sequence[str], seed: int):  # noqa: ANN202
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
-
-    import numpy as np
 
     vec = TfidfVectorizer(
         analyzer=terms, sublinear_tf=True, min_df=2, max_features=60000, dtype=np.float64

@@ -80,6 +80,7 @@ def reply_engine(app: App, session: Session, policy: Policy) -> ReplyEngine | No
 
 def analysis_record(analysis: ReplyAnalysis) -> dict[str, Any]:
     """Return the JSON stored on the inbound message: the contract shape plus details."""
+    probs = analysis.model_probabilities
     return {
         **analysis.to_contract_dict(),
         "engine": analysis.engine,
@@ -95,15 +96,14 @@ def analysis_record(analysis: ReplyAnalysis) -> dict[str, Any]:
         ],
         "return_date": analysis.return_date.isoformat() if analysis.return_date else None,
         "new_contact_email": analysis.new_contact_email,
+        "model_probabilities": dict(probs) if probs else None,
     }
 
 
-def handle_reply(
+def read_reply(
     session: Session, inbound: InboundMessage, case: Case, *, app: App
-) -> ReplyOutcome:
-    """Analyse a reply matched to `case`, store the reading and apply its effects."""
-    from assistant.services.responses import TemplateResponseDrafter, renderer_for
-
+) -> tuple[ReplyAnalysis, datetime, Policy]:
+    """Analyse a reply matched to `case`; return the reading, when it arrived, the policy."""
     policy = _policy_of(session, case, app.policies)
     received = received_in_sender_zone(inbound.received_at, policy)
     analysis = analyse_reply(
@@ -113,13 +113,22 @@ def handle_reply(
         reply_engine(app, session, policy),
         auto_submitted=inbound.is_auto_reply,
     )
-    inbound.analysis = analysis_record(analysis)
-    # The inbox's extractor keeps the debtor's sign-off; the analyser's reading (in
-    # `analysis["reply_text"]`) drops it. Officers see the former.
-    inbound.reply_text = inbound.reply_text or analysis.reply_text or None
-    if inbound.status != "auto_reply":
-        inbound.status = "analysed"
-    session.add(inbound)
+    return analysis, received, policy
+
+
+def apply_reading(
+    session: Session,
+    inbound: InboundMessage,
+    case: Case,
+    analysis: ReplyAnalysis,
+    received: datetime,
+    policy: Policy,
+    *,
+    app: App,
+) -> ReplyOutcome:
+    """Apply a reading's effects to the case (DOMAIN.md §4) and audit it."""
+    from assistant.services.responses import TemplateResponseDrafter, renderer_for
+
     drafter = TemplateResponseDrafter(renderer_for(app.templates_dir), actor=app.actor)
     outcome = apply_analysis(
         session,
@@ -140,4 +149,45 @@ def handle_reply(
         intent=outcome.intent,
         actions=outcome.actions,
     )
+    return outcome
+
+
+def handle_reply(
+    session: Session, inbound: InboundMessage, case: Case, *, app: App
+) -> ReplyOutcome:
+    """Analyse a reply matched to `case`, store the reading, and apply it when Relance is sure.
+
+    A reading that is not `automatic` goes to the officer's review queue and changes nothing
+    yet, except that a possibly sensitive one is handed off at once (dunning stops).
+    """
+    from assistant.services.reply_review import REVIEW, possibly_sensitive
+
+    analysis, received, policy = read_reply(session, inbound, case, app=app)
+    record_json = analysis_record(analysis)
+    # The inbox's extractor keeps the debtor's sign-off; the analyser's reading (in
+    # `analysis["reply_text"]`) drops it. Officers see the former.
+    inbound.reply_text = inbound.reply_text or analysis.reply_text or None
+    automatic = analysis.automatic or inbound.is_auto_reply
+    sensitive = possibly_sensitive(analysis) or (analysis.needs_human and automatic)
+    if inbound.status != "auto_reply":
+        inbound.status = "analysed" if automatic else REVIEW
+    outcome = ReplyOutcome(intent=analysis.intent.value, needs_human=analysis.needs_human)
+    if automatic or sensitive:
+        outcome = apply_reading(session, inbound, case, analysis, received, policy, app=app)
+        record_json["applied"] = True
+    if inbound.status == REVIEW:
+        outcome.actions.append("queued for officer review")
+        record(
+            session,
+            app.actor,
+            "reply.review_queued",
+            "inbound",
+            inbound.id,
+            case=case.ref,
+            intent=analysis.intent.value,
+            confidence=analysis.confidence,
+            handed_off=bool(record_json.get("applied")),
+        )
+    inbound.analysis = record_json
+    session.add(inbound)
     return outcome
