@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.mailparse.mime import parse_message  # noqa: E402
 from assistant.replies import Intent, analyse_reply  # noqa: E402
 from assistant.replies.analysis import ReplyAnalysis  # noqa: E402
+from assistant.replies.training import group_of_label  # noqa: E402
 
 DEFAULT_CORPUS = ROOT / "tests" / "fixtures" / "replies"
 WRITERS_CORPUS = ROOT / "tests" / "fixtures" / "replies2"
@@ -86,15 +87,9 @@ def load_items(corpus: Path, heldout: bool | None = None) -> list[Item]:
             raise ValueError(f"{label['file']}: no Date header")
         if received.tzinfo is None:
             received = received.replace(tzinfo=UTC)
-        group = str(label.get("writer") or _group_of(label["file"]))
+        group = group_of_label(label)
         items.append(Item(label, parsed.text, received, parsed.is_auto_reply, group))
     return items
-
-
-def _group_of(file: str) -> str:
-    from assistant.replies.training import _group_of as group
-
-    return group(file)
 
 
 def _same_amount(expected: object, got: Decimal | None) -> bool:
@@ -206,7 +201,7 @@ def _eligible(got: ReplyAnalysis) -> bool:
     return (
         got.engine == "rules+model"
         and not got.needs_human
-        and not any(e.startswith("model:") for e in got.evidence)
+        and got.decided_by == "both"
         and bool(probs)
         and (got.intent is not Intent.PROMISE_TO_PAY or bool(got.promise and got.promise.date))
     )
@@ -219,8 +214,11 @@ def automatic_curve(
     out = []
     n = len(results) or 1
     for t in CURVE:
-        chosen = [ok for ok, got in zip(right, results, strict=True)
-                  if _eligible(got) and got.confidence >= t]
+        chosen = [
+            ok
+            for ok, got in zip(right, results, strict=True)
+            if _eligible(got) and got.confidence >= t
+        ]
         out.append((t, len(chosen) / n, sum(chosen) / len(chosen) if chosen else 1.0))
     return out
 
@@ -274,9 +272,10 @@ def _print(rep: Report, show_errors: bool, title: str = "") -> None:
         low, high = rep.speed_range
         print(f"replies per second   {rep.replies_per_second:.0f} (range {low:.0f}-{high:.0f})")
     if any(c for _, c, _ in rep.curve):
-        print("automatic curve (threshold: coverage, accuracy): " + "; ".join(
-            f"{t:.2f}: {c:.2f}, {a:.3f}" for t, c, a in rep.curve
-        ))
+        print(
+            "automatic curve (threshold: coverage, accuracy): "
+            + "; ".join(f"{t:.2f}: {c:.2f}, {a:.3f}" for t, c, a in rep.curve)
+        )
     names = list(rep.confusion)
     print("\nper intent (labelled n, recall, precision; rows = labelled, columns = predicted)")
     print(" " * 22 + "     n   rec  prec " + " ".join(f"{n[:6]:>6}" for n in names))

@@ -204,7 +204,9 @@ def review_command(
         table = Table("id", "case", "from", "suggested", "conf", "promise", "evidence")
         for r in rows:
             p = r["promise"]
-            promise = f"{p['amount'] or '?'} {p['currency'] or ''} on {p['date'] or '?'}" if p else "—"
+            promise = (
+                f"{p['amount'] or '?'} {p['currency'] or ''} on {p['date'] or '?'}" if p else "—"
+            )
             table.add_row(
                 str(r["id"]),
                 r["case"] or "",
@@ -229,7 +231,9 @@ def review_command(
     fix = Correction(intent=wanted, promise_amount=promise_amount, promise_date=when)
     try:
         with session_scope(application.engine) as session:
-            outcome = review_reply(session, reply_id, fix, app=application, officer=application.actor)
+            outcome = review_reply(
+                session, reply_id, fix, app=application, officer=application.actor
+            )
             result = {
                 "id": reply_id,
                 "intent": outcome.intent,
@@ -244,4 +248,6 @@ def review_command(
     if as_json:
         print_json(result)
         return
-    _out.print(f"reply {reply_id}: {result['intent']} — " + ("; ".join(result["actions"]) or "recorded"))
+    _out.print(
+        f"reply {reply_id}: {result['intent']} — " + ("; ".join(result["actions"]) or "recorded")
+    )

@@ -111,6 +111,8 @@ class ReplyAnalysis(BaseModel):
     new_contacts: list[str] = Field(default_factory=list)
     #: The first firm date and the amount beside it, read whatever the cues said (for the model).
     loose_promise: PromiseReading | None = None
+    #: Which side settled the intent: "both", "rules" or "model" (None: one engine alone).
+    decided_by: str | None = None
     #: The learnt model's probability of each intent, when it was consulted.
     model_probabilities: dict[str, float] | None = None
 

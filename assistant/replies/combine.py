@@ -56,7 +56,11 @@ def possibly_sensitive(rules: ReplyAnalysis, probs: dict[Intent, float], intent:
 
 
 def combine(
-    rules: ReplyAnalysis, probs: dict[Intent, float] | None, *, threshold: float | None = None
+    rules: ReplyAnalysis,
+    probs: dict[Intent, float] | None,
+    *,
+    threshold: float | None = None,
+    model_evidence: tuple[str, ...] = (),
 ) -> ReplyAnalysis:
     """Return the final reading of a reply from the rules' reading and the model's probabilities."""
     if not probs:
@@ -78,12 +82,13 @@ def combine(
     extra = {i for i in rules.also} | {rules.intent}
     extra |= {i for i, q in probs.items() if q >= ALSO_MODEL}
     if sensitive and intent not in NEEDS_HUMAN_INTENTS:
-        extra |= {i for i in (rules.intent, *probs) if i in NEEDS_HUMAN_INTENTS
-                  and (i is rules.intent or probs.get(i, 0) >= 0.2)}
+        extra |= {
+            i
+            for i in (rules.intent, *probs)
+            if i in NEEDS_HUMAN_INTENTS and (i is rules.intent or probs.get(i, 0) >= 0.2)
+        }
     also = [i for i in PRECEDENCE if i in extra and i not in (intent, Intent.OTHER)]
-    evidence = list(rules.evidence) if side != "model" else []
-    if side == "model":
-        evidence.append(f"model: {intent.value} {p:.2f}")
+    evidence = list(rules.evidence) if side != "model" else list(model_evidence)
     return rules.model_copy(
         update={
             "intent": intent,
@@ -93,6 +98,7 @@ def combine(
             "promise": promise,
             "also": also,
             "engine": "rules+model",
+            "decided_by": side,
             "evidence": evidence,
             "model_probabilities": {i.value: round(q, 4) for i, q in probs.items()},
         }

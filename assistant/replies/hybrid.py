@@ -8,6 +8,7 @@ from .analysis import CaseContext, Intent, ReplyAnalysis
 from .combine import combine
 from .model import IntentModel, default_model
 from .rules_engine import RulesEngine
+from .text import sentence_spans
 
 
 class HybridEngine:
@@ -44,4 +45,23 @@ class HybridEngine:
             probs = {i: (1.0 if i is Intent.OUT_OF_OFFICE else 0.0) for i in model.intents}
         else:
             probs = model.probabilities(reading.reply_text)
-        return combine(reading, probs, threshold=self._threshold)
+        final = combine(reading, probs, threshold=self._threshold)
+        if final.decided_by == "model" and reading.reply_text:
+            best = best_sentence(model, reading.reply_text, final.intent)
+            if best:
+                final = final.model_copy(update={"evidence": [best]})
+        return final
+
+
+def best_sentence(model: IntentModel, text: str, intent: Intent) -> str | None:
+    """Return the sentence of the reply the model reads most as `intent` (exact substring)."""
+    spans = sentence_spans(text)[:12]
+    best, best_p = None, 0.0
+    for s, e in spans:
+        piece = text[s:e].strip()
+        if len(piece) < 8:
+            continue
+        p = model.probabilities(piece).get(intent, 0.0)
+        if p > best_p:
+            best, best_p = piece, p
+    return best

@@ -522,7 +522,9 @@ class _Reading:
             schedule=list(schedule) if schedule and len(schedule) >= 2 else None,
             loose_promise=None if intent is Intent.OUT_OF_OFFICE else self._loose_promise(),
             new_contacts=new_contacts(self.text),
-            also=[i for i in PRECEDENCE if i in (found or set()) and i not in (intent, Intent.OTHER)],
+            also=[
+                i for i in PRECEDENCE if i in (found or set()) and i not in (intent, Intent.OTHER)
+            ],
         )
 
     def _loose_promise(self) -> PromiseReading | None:

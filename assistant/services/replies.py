@@ -160,34 +160,25 @@ def handle_reply(
     A reading that is not `automatic` goes to the officer's review queue and changes nothing
     yet, except that a possibly sensitive one is handed off at once (dunning stops).
     """
-    from assistant.services.reply_review import REVIEW, possibly_sensitive
+    from assistant.services.reply_review import possibly_sensitive, queue_for_review
 
     analysis, received, policy = read_reply(session, inbound, case, app=app)
-    record_json = analysis_record(analysis)
+    stored = analysis_record(analysis)
     # The inbox's extractor keeps the debtor's sign-off; the analyser's reading (in
     # `analysis["reply_text"]`) drops it. Officers see the former.
     inbound.reply_text = inbound.reply_text or analysis.reply_text or None
     automatic = analysis.automatic or inbound.is_auto_reply
-    sensitive = possibly_sensitive(analysis) or (analysis.needs_human and automatic)
     if inbound.status != "auto_reply":
-        inbound.status = "analysed" if automatic else REVIEW
+        inbound.status = "analysed"
     outcome = ReplyOutcome(intent=analysis.intent.value, needs_human=analysis.needs_human)
-    if automatic or sensitive:
+    handed_off = False
+    if automatic or possibly_sensitive(analysis):
         outcome = apply_reading(session, inbound, case, analysis, received, policy, app=app)
-        record_json["applied"] = True
-    if inbound.status == REVIEW:
+        handed_off = not automatic
+    if not automatic:
+        stored["review"] = "pending"
+        queue_for_review(session, inbound, case, analysis, handed_off=handed_off, actor=app.actor)
         outcome.actions.append("queued for officer review")
-        record(
-            session,
-            app.actor,
-            "reply.review_queued",
-            "inbound",
-            inbound.id,
-            case=case.ref,
-            intent=analysis.intent.value,
-            confidence=analysis.confidence,
-            handed_off=bool(record_json.get("applied")),
-        )
-    inbound.analysis = record_json
+    inbound.analysis = stored
     session.add(inbound)
     return outcome

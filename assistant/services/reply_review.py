@@ -1,25 +1,25 @@
 """The officer's triage queue of replies Relance was not sure enough to apply alone.
 
-A reply whose reading is not `automatic` waits here (`InboundMessage.status == "review"`) with
+A reply whose reading is not `automatic` waits here (a `reply_review` row, `pending`) with
 its suggested reading and evidence; nothing about its case changes until an officer confirms or
 corrects the reading — except that a possibly sensitive reply (dispute, legal, hardship, …)
 has already been handed off, which stops dunning at once. Every confirmation or correction is
-stored as a labelled example (`reply_label`) that `relance replies train --with-corrections`
+kept on that row as a labelled example that `relance replies train --with-corrections`
 learns from. Never sends, never commits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
 from assistant.db.mail_models import InboundMessage
-from assistant.db.models import Case
-from assistant.db.reply_models import ReplyLabel
+from assistant.db.models import Case, utcnow
+from assistant.db.reply_models import ReplyReview
 from assistant.replies import Intent, PromiseReading, ReplyAnalysis
 from assistant.services.audit import record
 from assistant.services.reply_effects import HANDOFF_INTENTS, ReplyOutcome
@@ -27,7 +27,7 @@ from assistant.services.reply_effects import HANDOFF_INTENTS, ReplyOutcome
 if TYPE_CHECKING:
     from assistant.bootstrap import App
 
-REVIEW = "review"
+PENDING = "pending"
 
 
 class ReviewError(ValueError):
@@ -39,16 +39,52 @@ def possibly_sensitive(analysis: ReplyAnalysis) -> bool:
     return analysis.intent in HANDOFF_INTENTS or any(i in HANDOFF_INTENTS for i in analysis.also)
 
 
+def queue_for_review(
+    session: Session,
+    inbound: InboundMessage,
+    case: Case,
+    analysis: ReplyAnalysis,
+    *,
+    handed_off: bool,
+    actor: str,
+) -> ReplyReview:
+    """Put a reply in the officer's triage queue with its suggested reading."""
+    review = ReplyReview(
+        inbound_id=inbound.id or 0,
+        case_id=case.id,
+        handed_off=handed_off,
+        text=analysis.reply_text,
+        language=analysis.language,
+        suggested_intent=analysis.intent.value,
+        confidence=analysis.confidence,
+    )
+    session.add(review)
+    session.flush()
+    record(
+        session,
+        actor,
+        "reply.review_queued",
+        "inbound",
+        inbound.id,
+        case=case.ref,
+        intent=analysis.intent.value,
+        confidence=analysis.confidence,
+        handed_off=handed_off,
+    )
+    return review
+
+
 def review_queue(session: Session) -> list[dict[str, Any]]:
     """Return the replies waiting for an officer, oldest first, with their suggested reading."""
     rows = session.exec(
-        select(InboundMessage)
-        .where(InboundMessage.status == REVIEW)
-        .order_by(col(InboundMessage.received_at), col(InboundMessage.id))
+        select(ReplyReview, InboundMessage)
+        .join(InboundMessage, col(InboundMessage.id) == col(ReplyReview.inbound_id))
+        .where(ReplyReview.status == PENDING)
+        .order_by(col(ReplyReview.created_at), col(ReplyReview.id))
     ).all()
     out = []
-    for inbound in rows:
-        case = session.get(Case, inbound.case_id) if inbound.case_id else None
+    for review, inbound in rows:
+        case = session.get(Case, review.case_id) if review.case_id else None
         reading = dict(inbound.analysis or {})
         out.append(
             {
@@ -57,15 +93,15 @@ def review_queue(session: Session) -> list[dict[str, Any]]:
                 "from": inbound.from_addr,
                 "subject": inbound.subject,
                 "received_at": inbound.received_at,
-                "intent": reading.get("intent"),
+                "intent": review.suggested_intent,
                 "also": reading.get("also", []),
-                "confidence": reading.get("confidence"),
+                "confidence": review.confidence,
                 "needs_human": reading.get("needs_human"),
                 "promise": reading.get("promise"),
                 "schedule": reading.get("schedule"),
                 "evidence": reading.get("evidence", []),
-                "handed_off": bool(reading.get("applied")),
-                "reply_text": inbound.reply_text or reading.get("reply_text") or "",
+                "handed_off": review.handed_off,
+                "reply_text": inbound.reply_text or review.text,
             }
         )
     return out
@@ -103,8 +139,7 @@ def officer_reading(suggested: ReplyAnalysis, fix: Correction) -> ReplyAnalysis:
         base = promise or suggested.loose_promise or PromiseReading()
         promise = PromiseReading(
             amount=amount if amount is not None else base.amount,
-            currency=base.currency
-            or (suggested.promise.currency if suggested.promise else None),
+            currency=base.currency or (suggested.promise.currency if suggested.promise else None),
             date=fix.promise_date or base.date,
         )
     if intent is Intent.PROMISE_TO_PAY and (promise is None or promise.date is None):
@@ -122,60 +157,45 @@ def officer_reading(suggested: ReplyAnalysis, fix: Correction) -> ReplyAnalysis:
     )
 
 
-def store_label(
-    session: Session, inbound: InboundMessage, suggested: Intent, reading: ReplyAnalysis, officer: str
-) -> ReplyLabel:
-    """Keep the officer's reading as a labelled example for retraining."""
+def _settle(
+    review: ReplyReview, suggested: Intent, reading: ReplyAnalysis, officer: str, at: datetime
+) -> None:
+    """Write the officer's reading on the review row (it becomes a labelled example)."""
     p = reading.promise
-    label = ReplyLabel(
-        inbound_id=inbound.id or 0,
-        case_id=inbound.case_id,
-        text=reading.reply_text,
-        language=reading.language,
-        suggested_intent=suggested.value,
-        intent=reading.intent.value,
-        promise_amount=None if p is None or p.amount is None else str(p.amount),
-        promise_currency=None if p is None else p.currency,
-        promise_date=None if p is None else p.date,
-        corrected=reading.intent is not suggested,
-        officer=officer,
-    )
-    session.add(label)
-    session.flush()
-    return label
+    review.intent = reading.intent.value
+    review.status = "confirmed" if reading.intent is suggested else "corrected"
+    review.promise_amount = None if p is None or p.amount is None else str(p.amount)
+    review.promise_currency = None if p is None else p.currency
+    review.promise_date = None if p is None else p.date
+    review.officer = officer
+    review.reviewed_at = at
 
 
 def review_reply(
     session: Session, inbound_id: int, fix: Correction, *, app: App, officer: str
 ) -> ReplyOutcome:
-    """Confirm or correct a queued reply's reading, store the label, apply the effects."""
+    """Confirm or correct a queued reply's reading, keep it as a label, apply the effects."""
     from assistant.services.replies import apply_reading, read_reply
 
+    review = session.exec(select(ReplyReview).where(ReplyReview.inbound_id == inbound_id)).first()
+    if review is None:
+        raise ReviewError(f"reply {inbound_id} is not in the review queue")
+    if review.status != PENDING:
+        raise ReviewError(f"reply {inbound_id} was already reviewed ({review.status})")
     inbound = session.get(InboundMessage, inbound_id)
-    if inbound is None:
-        raise ReviewError(f"reply {inbound_id} does not exist")
-    if inbound.status != REVIEW:
-        raise ReviewError(f"reply {inbound_id} is not waiting for review (status {inbound.status})")
-    case = session.get(Case, inbound.case_id) if inbound.case_id else None
-    if case is None:
+    case = session.get(Case, review.case_id) if review.case_id else None
+    if inbound is None or case is None:
         raise ReviewError(f"reply {inbound_id} is not matched to a case")
     suggested, received, policy = read_reply(session, inbound, case, app=app)
+    suggested = suggested.model_copy(update={"intent": Intent(review.suggested_intent)})
     reading = officer_reading(suggested, fix)
-    label = store_label(session, inbound, suggested.intent, reading, officer)
-    already = bool((inbound.analysis or {}).get("applied"))
+    _settle(review, suggested.intent, reading, officer, utcnow())
+    session.add(review)
     outcome = ReplyOutcome(intent=reading.intent.value, needs_human=reading.needs_human)
-    if not already or (reading.intent is not suggested.intent and not reading.needs_human):
+    if not review.handed_off or not reading.needs_human:
+        # first application, or a hand-off the officer read as something else (a promise…)
         outcome = apply_reading(session, inbound, case, reading, received, policy, app=app)
-    inbound.analysis = {
-        **(inbound.analysis or {}),
-        "review": {
-            "officer": officer,
-            "intent": reading.intent.value,
-            "corrected": label.corrected,
-            "label_id": label.id,
-        },
-    }
-    inbound.status = "analysed"
+    inbound.analysis = {**(inbound.analysis or {}), "review": review.status}
     session.add(inbound)
     record(
         session,
@@ -186,14 +206,16 @@ def review_reply(
         case=case.ref,
         suggested=suggested.intent.value,
         intent=reading.intent.value,
-        corrected=label.corrected,
-        promise_amount=label.promise_amount,
-        promise_date=label.promise_date,
+        status=review.status,
+        promise_amount=review.promise_amount,
+        promise_date=review.promise_date,
     )
     return outcome
 
 
 def correction_examples(session: Session) -> list[tuple[str, str, str]]:
     """Return (text, intent, group) for every stored officer reading, oldest first."""
-    rows = session.exec(select(ReplyLabel).order_by(col(ReplyLabel.id))).all()
-    return [(r.text, r.intent, f"officer:{r.officer}") for r in rows if r.text.strip()]
+    rows = session.exec(
+        select(ReplyReview).where(ReplyReview.status != PENDING).order_by(col(ReplyReview.id))
+    ).all()
+    return [(r.text, r.intent or "", f"officer:{r.officer}") for r in rows if r.text.strip()]

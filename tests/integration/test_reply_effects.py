@@ -364,7 +364,7 @@ def test_the_llm_engine_reads_replies_when_configured_except_on_sqlite(app, case
         calls = s.exec(select(LLMCall)).all()
     sqlite = db_url.startswith("sqlite")
     # SQLite: the call log's own session would wait on the inbox's write lock: rules only.
-    assert inbound.analysis["engine"] == ("rules" if sqlite else "llm")
+    assert inbound.analysis["engine"] == ("rules+model" if sqlite else "llm")
     assert len(calls) == (0 if sqlite else 1)
     *_, [promise], _ = load(app, case_ref)
     assert promise.due_on == date(2026, 12, 5) and promise.amount_cents == 125000
