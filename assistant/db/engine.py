@@ -40,7 +40,11 @@ def _register_optional_tables() -> None:
     """Import table modules owned by later features so create_all sees them."""
     import importlib
 
-    for name in ("assistant.db.mail_models", "assistant.db.llm_models", "assistant.db.reply_models"):
+    for name in (
+        "assistant.db.mail_models",
+        "assistant.db.llm_models",
+        "assistant.db.reply_models",
+    ):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

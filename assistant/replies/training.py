@@ -76,7 +76,11 @@ def _fit_raw(texts: Sequence[str], intents: Sequence[str], seed: int):  # noqa: 
     from sklearn.svm import LinearSVC
 
     vec = TfidfVectorizer(
-        analyzer=terms, sublinear_tf=True, min_df=2, max_features=60000, dtype=np.float64
+        analyzer=terms,
+        sublinear_tf=True,
+        min_df=2 if len(texts) >= 50 else 1,
+        max_features=60000,
+        dtype=np.float64,
     )
     x = vec.fit_transform(texts)
     clf = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
@@ -130,7 +134,7 @@ def train(examples: Sequence[Example], *, seed: int = SEED, calibrate: bool = Tr
     texts = [e.text for e in examples]
     ys = [e.intent.value for e in examples]
     temperature = 1.0
-    if calibrate and len({e.group for e in examples}) >= 2:
+    if calibrate and len({e.group for e in examples}) >= 2 and len(examples) >= 50:
         temperature = fit_temperature(cross_val_scores(examples, seed=seed), ys)
     vec, clf = _fit_raw(texts, ys, seed)
     vocabulary = {str(t): int(i) for t, i in vec.vocabulary_.items()}

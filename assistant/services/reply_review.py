@@ -158,12 +158,12 @@ def officer_reading(suggested: ReplyAnalysis, fix: Correction) -> ReplyAnalysis:
 
 
 def _settle(
-    review: ReplyReview, suggested: Intent, reading: ReplyAnalysis, officer: str, at: datetime
+    review: ReplyReview, changed: bool, reading: ReplyAnalysis, officer: str, at: datetime
 ) -> None:
     """Write the officer's reading on the review row (it becomes a labelled example)."""
     p = reading.promise
     review.intent = reading.intent.value
-    review.status = "confirmed" if reading.intent is suggested else "corrected"
+    review.status = "corrected" if changed else "confirmed"
     review.promise_amount = None if p is None or p.amount is None else str(p.amount)
     review.promise_currency = None if p is None else p.currency
     review.promise_date = None if p is None else p.date
@@ -189,7 +189,8 @@ def review_reply(
     suggested, received, policy = read_reply(session, inbound, case, app=app)
     suggested = suggested.model_copy(update={"intent": Intent(review.suggested_intent)})
     reading = officer_reading(suggested, fix)
-    _settle(review, suggested.intent, reading, officer, utcnow())
+    changed = reading.intent is not suggested.intent or reading.promise != suggested.promise
+    _settle(review, changed, reading, officer, utcnow())
     session.add(review)
     outcome = ReplyOutcome(intent=reading.intent.value, needs_human=reading.needs_human)
     if not review.handed_off or not reading.needs_human:
