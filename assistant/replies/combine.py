@@ -73,7 +73,9 @@ def combine(
         confidence = 1 - (1 - p) * (1 - rules.confidence) ** 0.5
     sensitive = possibly_sensitive(rules, probs, intent)
     promise = rules.promise or (rules.loose_promise if intent in _PROMISING else None)
-    vague = intent is Intent.PROMISE_TO_PAY and rules.intent is intent and rules.confidence < UNSURE
+    # the rules' own doubt (a vague date, a long text with only a thank-you) stands when the
+    # model reads the same intent
+    vague = side == "both" and rules.confidence < UNSURE
     needs_human = sensitive or confidence < UNSURE or vague
     firm = intent is not Intent.PROMISE_TO_PAY or (promise is not None and promise.date is not None)
     # a sure sensitive reading is applied too: its effect is the hand-off itself
