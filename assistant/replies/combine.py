@@ -103,5 +103,11 @@ def combine(
             "decided_by": side,
             "evidence": evidence,
             "model_probabilities": {i.value: round(q, 4) for i, q in probs.items()},
+            "new_contact_email": rules.new_contact_email
+            or (
+                rules.new_contacts[0]
+                if intent is Intent.WRONG_CONTACT and rules.new_contacts
+                else None
+            ),
         }
     )

@@ -383,3 +383,26 @@ def test_an_officer_edit_of_an_answer_is_checked_against_the_promised_figures(ap
         edit_draft(s, ack.id, "alice", app.policies, ack.subject, moved, TODAY)
         codes = {f["code"] for f in s.get(Draft, ack.id).findings if f["blocking"]}
     assert codes == {"date_mismatch"}
+
+
+def test_a_statement_request_giving_a_new_payables_address_stores_it_unconfirmed(app, case_ref):
+    outcome, inbound = reply(
+        app,
+        case_ref,
+        "Bonjour,\n\nPouvez-vous nous envoyer un relevé de compte ? Merci d'adresser désormais "
+        "vos courriers à fournisseurs@martin-group.example." + SIGN,
+    )
+    assert inbound.analysis["intent"] == "request_info"
+    assert inbound.analysis["new_contacts"] == ["fournisseurs@martin-group.example"]
+    with session_scope(app.engine) as s:
+        contact = s.exec(
+            select(Contact).where(Contact.email == "fournisseurs@martin-group.example")
+        ).one()
+    assert contact.valid is False  # never written to before an officer confirms it
+
+
+def test_a_promise_inside_a_dispute_is_in_the_hand_off_summary(app, case_ref):
+    reply(app, case_ref, "Je vous vire les 1 250 € le 15 mais pas les 40 € de pénalités." + SIGN)
+    case, _, _, [handoff], promises, _ = load(app, case_ref)
+    assert case.status == "handoff" and promises == []  # the officer decides
+    assert "promise read: 1250 EUR on 2026-12-15" in handoff.summary
