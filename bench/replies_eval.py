@@ -1,19 +1,26 @@
-"""Measure the reply engine on the labelled corpus: accuracy, hand-off recall, promises, speed.
+"""Measure the reply engines: dev (cross-validated) and held-out figures, automation, speed.
 
 Usage (from the repository root):
 
-    .venv/bin/python bench/replies_eval.py [--corpus tests/fixtures/replies] [--errors]
+    .venv/bin/python bench/replies_eval.py [--no-dev] [--errors] [--engine offline|rules]
+    .venv/bin/python bench/replies_eval.py --corpus tests/fixtures/replies [--errors]
+    .venv/bin/python bench/replies_eval.py --engine llm [--base-url URL --llm-model NAME]
     .venv/bin/python bench/replies_eval.py --engine llm --model echo|hostile [--limit N]
 
-Prints intent accuracy and macro-F1, needs_human recall and precision, promise date and
-amount exact-match (over replies labelled as promises), the per-intent confusion matrix and
-replies per second (analysis only, .eml parsing excluded, one core). `evaluate()` returns the
-same figures for `tests/unit/test_reply_corpus.py`.
+Without `--corpus` it prints two blocks: DEV (the project corpus plus the training writers of
+`tests/fixtures/replies2`, the model cross-validated by writer batch) and HELD-OUT (the writers
+whose files start with `heldout-`, read by the shipped model; never listed one by one). Each
+block: intent accuracy and macro-F1, needs_human recall and precision, promise date (firm
+dates) and amount exact-match, the share of automatic readings and their accuracy, the
+coverage/accuracy curve of automatic readings by confidence threshold, the per-intent table,
+and replies per second (analysis only, median of `--repeat` passes with the range).
+`evaluate()` returns the same figures for `tests/unit/test_reply_corpus.py`.
 
 `--engine llm` runs the real LLM engine (LangChain ChatOpenAI, checks, fallback, call log in a
-temporary SQLite file) against a scripted OpenAI-compatible endpoint on loopback
-(`bench/scripted_models.py`): `echo` answers with a competent reading, `hostile` with a
-confident wrong one. It measures the plumbing and the safety net, not a model's accuracy.
+temporary SQLite file) on the held-out set against `--base-url` (any OpenAI-compatible
+endpoint) or, without it, a scripted endpoint on loopback (`bench/scripted_models.py`: `echo`
+answers with a competent reading, `hostile` with a confident wrong one — the plumbing and the
+safety net, not a model's accuracy).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.mailparse.mime import parse_message  # noqa: E402
 from assistant.replies import Intent, analyse_reply  # noqa: E402
-from assistant.replies.analysis import ReplyAnalysis  # noqa: E402
+from assistant.replies.analysis import NEEDS_HUMAN_INTENTS, ReplyAnalysis  # noqa: E402
 from assistant.replies.training import group_of_label  # noqa: E402
 
 DEFAULT_CORPUS = ROOT / "tests" / "fixtures" / "replies"
@@ -196,11 +203,11 @@ def score(items: list[Item], results: list[ReplyAnalysis]) -> Report:
 
 
 def _eligible(got: ReplyAnalysis) -> bool:
-    """Tell whether a reading would be automatic at a zero threshold (agreement, no human)."""
+    """Tell whether a reading would be automatic at a zero threshold (both sides agree)."""
     probs = got.model_probabilities or {}
     return (
         got.engine == "rules+model"
-        and not got.needs_human
+        and (not got.needs_human or got.intent in NEEDS_HUMAN_INTENTS)
         and got.decided_by == "both"
         and bool(probs)
         and (got.intent is not Intent.PROMISE_TO_PAY or bool(got.promise and got.promise.date))
