@@ -23,10 +23,8 @@ class HybridEngine:
 
     @property
     def model(self) -> IntentModel | None:
-        """Return the model, loading the configured one on first use."""
-        if self._model is None:
-            self._model = default_model()
-        return self._model
+        """Return the model given, else the configured one (read on first use, then cached)."""
+        return self._model if self._model is not None else default_model()
 
     def analyse(
         self,

@@ -132,14 +132,23 @@ def test_an_unsure_reply_waits_for_the_officer_then_the_correction_applies(
 
 
 def test_a_possibly_sensitive_reply_stops_dunning_at_once_and_is_queued(
-    mail_app, smtp_server, imap_account, run
+    mail_app, smtp_server, imap_account, run, tmp_path, monkeypatch
 ):
+    # a model that never saw a dispute reads a promise; the rules see the dispute: unsure
+    model = tmp_path / "model.npz"
+    assert (
+        run(
+            "replies", "train", "--corpus", str(tiny_corpus(tmp_path / "c")), "--out", str(model)
+        ).exit_code
+        == 0
+    )
+    monkeypatch.setenv("RELANCE_REPLY_MODEL", str(model))
     ref = debtor_says(
         mail_app,
         smtp_server,
         imap_account,
-        "Bonjour,\n\nOn vous paie vendredi, mais franchement les pièces étaient de qualité "
-        "moyenne.\n\nPaul",
+        "Bonjour,\n\nNous réglerons la facture vendredi par virement, mais la moitié des pièces "
+        "livrées étaient défectueuses.\n\nPaul",
     )
 
     assert run("fetch").exit_code == 0
