@@ -236,10 +236,16 @@ def cross_validated(items: list[Item], folds: int = 5) -> list[ReplyAnalysis]:
 
     from assistant.replies.hybrid import HybridEngine
     from assistant.replies.text import extract_reply_text
-    from assistant.replies.training import Example, fit_temperature, train
+    from assistant.replies.training import WRITER_WEIGHT, Example, fit_temperature, train
 
     examples = [
-        Example(extract_reply_text(it.text), Intent(it.label["intent"]), it.group) for it in items
+        Example(
+            extract_reply_text(it.text),
+            Intent(it.label["intent"]),
+            it.group,
+            WRITER_WEIGHT if it.label.get("writer") else 1.0,
+        )
+        for it in items
     ]
     results: list[ReplyAnalysis | None] = [None] * len(items)
     groups = [it.group for it in items]

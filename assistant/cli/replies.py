@@ -135,7 +135,13 @@ def train_command(
 ) -> None:
     """Train the intent model (fixed seed) from labelled replies; held-out writers are skipped."""
     from assistant.replies.model import MODEL_ENV, shipped_model_path
-    from assistant.replies.training import Example, counts_by_intent, load_corpus, train
+    from assistant.replies.training import (
+        WRITER_WEIGHT,
+        Example,
+        counts_by_intent,
+        load_corpus,
+        train,
+    )
 
     folders = corpus or [
         p for p in (Path("tests/fixtures/replies"), Path("tests/fixtures/replies2")) if p.is_dir()
@@ -155,7 +161,9 @@ def train_command(
 
         with session_scope(get_app().engine) as session:
             rows = correction_examples(session)
-        examples += [Example(text, Intent(intent), group) for text, intent, group in rows]
+        examples += [
+            Example(text, Intent(intent), group, WRITER_WEIGHT) for text, intent, group in rows
+        ]
         corrections = len(rows)
     if not examples:
         _err.print("[bold red]error:[/] no labelled replies: give --corpus FOLDER", highlight=False)

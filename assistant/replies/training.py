@@ -22,6 +22,9 @@ from .model import IntentModel
 from .text import extract_reply_text
 
 SEED = 20261203
+#: Replies from independent writers (and officers' corrections) count this many times more than
+#: the project's own template corpus: measured leave-one-writer-out, it generalises better.
+WRITER_WEIGHT = 3.0
 _GROUP = re.compile(r"^(hand3_r\d+|hand2|hand|fr|en)")
 
 
@@ -32,6 +35,7 @@ class Example:
     text: str
     intent: Intent
     group: str
+    weight: float = 1.0
 
 
 def load_corpus(folder: Path, *, heldout: bool = False) -> list[Example]:
@@ -47,7 +51,9 @@ def load_corpus(folder: Path, *, heldout: bool = False) -> list[Example]:
             continue
         parsed = parse_message((folder / label["file"]).read_bytes())
         group = group_of_label(label)
-        out.append(Example(extract_reply_text(parsed.text), Intent(label["intent"]), str(group)))
+        weight = WRITER_WEIGHT if label.get("writer") else 1.0
+        text = extract_reply_text(parsed.text)
+        out.append(Example(text, Intent(label["intent"]), str(group), weight))
     return out
 
 
@@ -70,7 +76,9 @@ def _group_of(file: str) -> str:
     return m.group(1) if m else "base"
 
 
-def _fit_raw(texts: Sequence[str], intents: Sequence[str], seed: int):  # noqa: ANN202
+def _fit_raw(  # noqa: ANN202
+    texts: Sequence[str], intents: Sequence[str], seed: int, weights: Sequence[float] | None = None
+):
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
@@ -84,7 +92,7 @@ def _fit_raw(texts: Sequence[str], intents: Sequence[str], seed: int):  # noqa: 
     )
     x = vec.fit_transform(texts)
     clf = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
-    clf.fit(x, intents)
+    clf.fit(x, intents, sample_weight=None if weights is None else np.asarray(weights))
     return vec, clf
 
 
@@ -101,7 +109,8 @@ def cross_val_scores(
     out: list[dict[str, float]] = [{} for _ in examples]
     splitter = GroupKFold(n_splits=min(folds, n_groups))
     for train, test in splitter.split(texts, ys, groups):
-        vec, clf = _fit_raw([texts[i] for i in train], [ys[i] for i in train], seed)
+        weights = [examples[i].weight for i in train]
+        vec, clf = _fit_raw([texts[i] for i in train], [ys[i] for i in train], seed, weights)
         scores = clf.decision_function(vec.transform([texts[i] for i in test]))
         for row, i in zip(scores, test, strict=True):
             out[i] = {c: float(s) for c, s in zip(clf.classes_, row, strict=True)}
@@ -136,7 +145,7 @@ def train(examples: Sequence[Example], *, seed: int = SEED, calibrate: bool = Tr
     temperature = 1.0
     if calibrate and len({e.group for e in examples}) >= 2 and len(examples) >= 50:
         temperature = fit_temperature(cross_val_scores(examples, seed=seed), ys)
-    vec, clf = _fit_raw(texts, ys, seed)
+    vec, clf = _fit_raw(texts, ys, seed, [e.weight for e in examples])
     vocabulary = {str(t): int(i) for t, i in vec.vocabulary_.items()}
     coef = np.asarray(clf.coef_, dtype=np.float64)
     intercept = np.asarray(clf.intercept_, dtype=np.float64)
