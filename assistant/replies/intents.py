@@ -207,6 +207,11 @@ def find_cues(norm: str, spans: list[tuple[int, int]]) -> CueSet:
             if "v" in flags and _AUXILIARY_BEFORE.search(norm[max(0, m.start() - 22) : m.start()]):
                 continue  # "nous avons vire" is a past payment, not "nous virons"
             out.cues.append(Cue(intent, m.start(), m.end(), flags, sent))
+    redirects = {c.sentence for c in out.cues if "R" in c.flags}
+    if redirects:  # "please send the invoices to ap@… instead": a redirection, not a request
+        out.cues = [
+            c for c in out.cues if not (c.intent is Intent.REQUEST_INFO and c.sentence in redirects)
+        ]
     return out
 
 

@@ -10,6 +10,8 @@ Patterns run on normalised text: lowercase, no accents, straight apostrophes (se
   r — refusal to pay: ignored when followed by "avant / before / until" (a time constraint)
   c — "cannot pay": becomes an implied promise when followed by "avant / until" + a date
   b — dropped when the sentence is about bank details or references ("the IBAN is incomplete")
+  R — redirects our mail to another address: a request for documents in the same sentence
+      is part of the redirection, not a request for information
   s — personal event (illness, job loss): dropped when it befalls a member of staff
       ("notre comptable est malade"), which delays payment but is no hardship of the debtor
 This module holds data only; the reading logic is in `intents.py`.
@@ -260,6 +262,8 @@ LEXICON: list[tuple[Intent, str, str]] = [
     (I.REQUEST_INFO, "", r"\b(?:pas |non )?referencee?s? (?:chez nous|dans notre systeme|comme fournisseur)\b|\bformulaire (?:fournisseur|de referencement|de creation)\b|\bfiche (?:de creation|de referencement|fournisseur)\b|\blaquelle (?:dois|devons)-(?:je|nous)\b|\bwhich (?:one|invoice) (?:should|do) (?:i|we) pay\b"),
     (I.REQUEST_INFO, "", r"\blet (?:us|me) have\b|\bpro-? ?forma\b"),
     # --- wrong_contact -------------------------------------------------------------------
+    # learnt from the training writers: "send invoices and reminders to ap@… instead"
+    (I.WRONG_CONTACT, "R", r"\b(?:send|forward|address|direct|redirect|email|envoy\w*|adress\w*|transmet\w*|transf\w*|renvoy\w*|redirig\w*)\b[^.?!\n]{0,100}?\b(?:to|a|au|aupres de)\s+(?:[a-z ]{0,40}\s)?[\w.+-]+@[\w-]+\.\w"),
     (I.WRONG_CONTACT, "", r"\bne (?:suis|sommes) (?:plus|pas) (?:la bonne personne|le bon interlocuteur|la bonne interlocutrice|le bon contact|le bon service|en charge|charge|responsable|concerne|le destinataire|votre interlocut)\w*"),
     (I.WRONG_CONTACT, "", r"\bpas (?:la bonne personne|le bon interlocuteur|le bon service|la bonne adresse|le bon destinataire|le bon contact|la bonne societe|le bon correspondant)\b|\bne travaille plus\b|\bn'(?:est|fait|fais) plus (?:partie|dans|chez|en poste|salarie|employe|au sein|parmi|en charge|responsable)\b"),
     (I.WRONG_CONTACT, "", r"\ba quitte (?:la societe|l'entreprise|nos effectifs|notre societe|ses fonctions|le groupe|la structure|notre entreprise|le cabinet|son poste|nos services)\b|\bn'occupe plus\b|\bmauvais (?:destinataire|interlocuteur|contact|service|numero|correspondant|adresse)\b|\berreur de (?:destinataire|personne|societe|adresse)\b"),
