@@ -111,6 +111,9 @@ class ReplyAnalysis(BaseModel):
     new_contacts: list[str] = Field(default_factory=list)
     #: The first firm date and the amount beside it, read whatever the cues said (for the model).
     loose_promise: PromiseReading | None = None
+    #: The reply holds text addressed to the machine reading it (an injection attempt): a human
+    #: looks, whatever the engines read.
+    suspicious: bool = False
     #: Which side settled the intent: "both", "rules" or "model" (None: one engine alone).
     decided_by: str | None = None
     #: The learnt model's probability of each intent, when it was consulted.

@@ -8,7 +8,8 @@ where the rules are unsure (`other`, low confidence) or where it firmly contradi
   otherwise the rules' cue stands.
 `needs_human` is true for a sensitive primary intent, for a sensitive intent the rules found that
 the model does not rule out (≥ `SENSITIVE_KEEP`), for sensitive intents the model finds likely
-(together ≥ `SENSITIVE_MODEL`), and when the combined reading is unsure. `automatic` is true only
+(together ≥ `SENSITIVE_MODEL`), when the combined reading is unsure, and when the reply holds text
+addressed to the machine reading it (`suspicious`). `automatic` is true only
 for a reading both sides agree on with a calibrated confidence ≥ `AUTOMATIC_THRESHOLD`, a dated
 promise, and no hand-off intent left in doubt (a sure hand-off reading is automatic: its effect
 is the hand-off). The threshold was chosen on leave-one-writer-out readings of the training
@@ -78,11 +79,11 @@ def combine(
     # the rules' own doubt (a vague date, a long text with only a thank-you) stands when the
     # model reads the same intent
     vague = side == "both" and rules.confidence < UNSURE
-    needs_human = sensitive or confidence < UNSURE or vague
+    needs_human = sensitive or confidence < UNSURE or vague or rules.suspicious
     firm = intent is not Intent.PROMISE_TO_PAY or (promise is not None and promise.date is not None)
     # a sure sensitive reading is applied too: its effect is the hand-off itself
     settled = not needs_human or (intent in NEEDS_HUMAN_INTENTS and confidence >= cut)
-    automatic = side == "both" and confidence >= cut and settled and firm
+    automatic = side == "both" and confidence >= cut and settled and firm and not rules.suspicious
     extra = {i for i in rules.also} | {rules.intent}
     extra |= {i for i, q in probs.items() if q >= ALSO_MODEL}
     if sensitive and intent not in NEEDS_HUMAN_INTENTS:

@@ -301,4 +301,12 @@ INJECTION = (
     r"\b(?:ignor(?:e|ez|er)|disregard|forget|oubli(?:e|ez|er)|override) (?:all |any |the |your |toutes? |les |vos |of )?(?:previous |prior |above |earlier |precedentes? |system )?(?:instructions|prompts?|rules|consignes|regles)\b"
     r"|\bsystem prompt\b|\byou are (?:now )?an? (?:ai|assistant|language model)\b|\bset (?:the )?(?:intent|status)\b"
     r"|\bmark (?:the |this |all |my |our )?(?:invoices? |account |balance |case )?(?:as )?paid\b|\bmarqu\w* (?:la |les |cette )?(?:factures? )?comme (?:payee|reglee)s?\b"
+    # learnt from the training writers: notes addressed to the machine reading the mail
+    r"|\b(?:note|instructions?|message|consignes?) (?:to|for|pour|au|a|aux) (?:the |l'|le |les )?(?:ai|ia|assistant|systeme|system|model|modele|agents?|llm|bot|robot|automation)\b"
+    r"|\b(?:ai|ia|llm) (?:model |assistant |agent )?(?:reading|processing|qui lit|lisant)\b|\bas your ai\b|\ben tant qu'ia\b"
+    r"|\bsi vous etes (?:un|une) (?:agent|ia|assistant|robot|programme)\b|\bif you are an? (?:ai|bot|agent|automated|language)\b"
+    r"|<\s*/?\s*(?:system|instructions?|assistant)\s*>|\[\s*(?:system|systeme)\b|#{2,}\s*(?:new |nouvelle )?(?:instruction|system|consigne)"
+    r"|\bignore[-_ ]all\b|\bprompt (?:systeme|system)\b|\bvotre prompt\b|\byour (?:system )?prompt\b"
+    r"|\b(?:system|systeme) (?:note|instruction|message)\b|\bassistant ?: (?:classe|marque|mark|set|classify)"
+    r"|\b(?:reply|repondez|answer) (?:in|en) json\b|\bautre(?:s)? clients?\b.{0,60}\b(?:solde|liste)\b|\bother customers\b"
 )

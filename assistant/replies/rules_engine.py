@@ -520,6 +520,7 @@ class _Reading:
             return_date=return_date,
             new_contact_email=new_contact,
             schedule=list(schedule) if schedule and len(schedule) >= 2 else None,
+            suspicious=self.cues.injection,
             loose_promise=None if intent is Intent.OUT_OF_OFFICE else self._loose_promise(),
             new_contacts=new_contacts(self.text),
             also=[
