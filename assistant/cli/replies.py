@@ -121,3 +121,141 @@ def analyze(
         _out.print(table)
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("train")
+def train_command(
+    corpus: list[Path] = typer.Option(
+        None, "--corpus", help="Labelled corpus folder (labels.yaml + .eml); repeatable."
+    ),
+    with_corrections: bool = typer.Option(
+        False, "--with-corrections", help="Also learn from officers' reviewed replies (database)."
+    ),
+    out: Path = typer.Option(None, "--out", help="Where to write the model (.npz)."),
+) -> None:
+    """Train the intent model (fixed seed) from labelled replies; held-out writers are skipped."""
+    from assistant.replies.model import MODEL_ENV, shipped_model_path
+    from assistant.replies.training import (
+        WRITER_WEIGHT,
+        Example,
+        counts_by_intent,
+        load_corpus,
+        train,
+    )
+
+    folders = corpus or [
+        p for p in (Path("tests/fixtures/replies"), Path("tests/fixtures/replies2")) if p.is_dir()
+    ]
+    examples: list[Example] = []
+    for folder in folders:
+        if not (folder / "labels.yaml").is_file():
+            _err.print(f"[bold red]error:[/] {folder}: no labels.yaml here", highlight=False)
+            raise typer.Exit(1)
+        examples += load_corpus(folder)
+    corrections = 0
+    if with_corrections:
+        from assistant.cli.common import get_app
+        from assistant.db.engine import session_scope
+        from assistant.replies import Intent
+        from assistant.services.reply_review import correction_examples
+
+        with session_scope(get_app().engine) as session:
+            rows = correction_examples(session)
+        examples += [
+            Example(text, Intent(intent), group, WRITER_WEIGHT) for text, intent, group in rows
+        ]
+        corrections = len(rows)
+    if not examples:
+        _err.print("[bold red]error:[/] no labelled replies: give --corpus FOLDER", highlight=False)
+        raise typer.Exit(1)
+    target = out or shipped_model_path()
+    try:
+        model = train(examples)
+    except ValueError as exc:
+        _err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model.save(target)
+    _out.print(
+        f"trained on {len(examples)} replies ({corrections} officer corrections) "
+        f"from {len(folders)} corpus folder(s): {counts_by_intent(examples)}"
+    )
+    _out.print(f"model written to {target} (temperature {model.temperature:.2f})")
+    if out is not None:
+        _out.print(f"use it with {MODEL_ENV}={target}")
+
+
+@app.command("review")
+def review_command(
+    reply_id: int = typer.Argument(None, metavar="[ID]", help="The reply to confirm or correct."),
+    confirm: bool = typer.Option(False, "--confirm", help="Accept the suggested reading."),
+    intent: str = typer.Option(None, "--intent", help="The right intent (a correction)."),
+    promise_amount: str = typer.Option(None, "--promise-amount", help="Promised amount."),
+    promise_date: str = typer.Option(None, "--promise-date", help="Promised date YYYY-MM-DD."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the replies waiting for an officer, or confirm/correct one (audited, then applied)."""
+    from assistant.cli.common import fail, get_app, parse_date, print_json
+    from assistant.db.engine import session_scope
+    from assistant.replies import Intent
+    from assistant.services.reply_review import Correction, ReviewError, review_queue, review_reply
+
+    application = get_app()
+    if reply_id is None:
+        if confirm or intent or promise_amount or promise_date:
+            fail("give the reply ID to confirm or correct (see `relance replies review`)")
+        with session_scope(application.engine) as session:
+            rows = review_queue(session)
+        if as_json:
+            print_json(rows)
+            return
+        table = Table("id", "case", "from", "suggested", "conf", "promise", "evidence")
+        for r in rows:
+            p = r["promise"]
+            promise = (
+                f"{p['amount'] or '?'} {p['currency'] or ''} on {p['date'] or '?'}" if p else "—"
+            )
+            table.add_row(
+                str(r["id"]),
+                r["case"] or "",
+                r["from"] or "",
+                r["intent"] + (" +" + ",".join(r["also"]) if r["also"] else ""),
+                f"{r['confidence'] or 0:.2f}",
+                promise,
+                " | ".join(r["evidence"])[:100] or r["reply_text"][:100],
+            )
+        _out.print(table)
+        _out.print(f"{len(rows)} repl(y/ies) to review")
+        return
+    if confirm == bool(intent):
+        fail("give exactly one of --confirm or --intent X")
+    try:
+        wanted = Intent(intent) if intent else None
+    except ValueError:
+        fail(f"unknown intent {intent!r}: one of {', '.join(i.value for i in Intent)}")
+    if wanted is None and (promise_amount or promise_date):
+        fail("--promise-amount/--promise-date correct a reading: use them with --intent")
+    when = parse_date(promise_date) if promise_date else None
+    fix = Correction(intent=wanted, promise_amount=promise_amount, promise_date=when)
+    try:
+        with session_scope(application.engine) as session:
+            outcome = review_reply(
+                session, reply_id, fix, app=application, officer=application.actor
+            )
+            result = {
+                "id": reply_id,
+                "intent": outcome.intent,
+                "needs_human": outcome.needs_human,
+                "actions": outcome.actions,
+                "promise_id": outcome.promise_id,
+                "handoff_id": outcome.handoff_id,
+                "draft_id": outcome.draft_id,
+            }
+    except (ReviewError, LookupError) as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(result)
+        return
+    _out.print(
+        f"reply {reply_id}: {result['intent']} — " + ("; ".join(result["actions"]) or "recorded")
+    )

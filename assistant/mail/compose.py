@@ -1,6 +1,6 @@
 """Build the e-mail of an approved draft (pure: no session, no clock, no network).
 
-Headers follow DOMAIN.md §5: one thread per case (Message-ID / In-Reply-To / References),
+Headers follow docs/domain.md §5: one thread per case (Message-ID / In-Reply-To / References),
 the case token in the subject, a plus-addressed Reply-To, text + HTML alternatives and the
 letter's PDF when the step has one. Recipients are passed in by the caller, who keeps only
 the debtor's valid contacts: this module never adds an address of its own.

@@ -1,4 +1,4 @@
-"""Reply understanding: what a debtor's answer means for the case (DOMAIN.md §4)."""
+"""Reply understanding: what a debtor's answer means for the case (docs/domain.md §4–5)."""
 
 from .analysis import (
     NEEDS_HUMAN_INTENTS,

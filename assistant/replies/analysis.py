@@ -1,6 +1,6 @@
 """Value objects of reply understanding: the twelve intents and the analysis of one reply.
 
-The contract is DOMAIN.md §4. Nothing here reads a clock, a database or the environment.
+The contract is docs/domain.md §4–5. Nothing here reads a clock, a database or the environment.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Intent(StrEnum):
-    """Primary intent of a debtor reply, spelled exactly as in DOMAIN.md §4."""
+    """Primary intent of a debtor reply, spelled exactly as in docs/domain.md §4–5."""
 
     INSOLVENCY = "insolvency"
     LEGAL = "legal"
@@ -101,6 +101,23 @@ class ReplyAnalysis(BaseModel):
     return_date: dt.date | None = None
     #: Wrong contact: the new address given, if any.
     new_contact_email: str | None = None
+    #: The other intents present, in precedence order (never the primary one).
+    also: list[Intent] = Field(default_factory=list)
+    #: The debtor's own schedule (two parts or more: each amount and date), else None.
+    schedule: list[Instalment] | None = None
+    #: Whether Relance would apply this reading without an officer (calibrated confidence).
+    automatic: bool = False
+    #: E-mail addresses the reply gives as the right contact (stored unconfirmed).
+    new_contacts: list[str] = Field(default_factory=list)
+    #: The first firm date and the amount beside it, read whatever the cues said (for the model).
+    loose_promise: PromiseReading | None = None
+    #: The reply holds text addressed to the machine reading it (an injection attempt): a human
+    #: looks, whatever the engines read.
+    suspicious: bool = False
+    #: Which side settled the intent: "both", "rules" or "model" (None: one engine alone).
+    decided_by: str | None = None
+    #: The learnt model's probability of each intent, when it was consulted.
+    model_probabilities: dict[str, float] | None = None
 
     def to_contract_dict(self, file: str | None = None) -> dict[str, object]:
         """Return the stable JSON shape of `relance replies analyze --json`."""
@@ -123,6 +140,20 @@ class ReplyAnalysis(BaseModel):
                 "reply_text": self.reply_text,
                 "confidence": round(self.confidence, 3),
                 "evidence": list(self.evidence),
+                "also": [i.value for i in self.also],
+                "schedule": None
+                if self.schedule is None
+                else [_instalment_dict(i) for i in self.schedule],
+                "automatic": self.automatic,
+                "new_contacts": list(self.new_contacts),
             }
         )
         return out
+
+
+def _instalment_dict(i: Instalment) -> dict[str, object]:
+    return {
+        "amount": None if i.amount is None else float(i.amount),
+        "currency": i.currency,
+        "date": i.date.isoformat() if i.date else None,
+    }

@@ -1,7 +1,7 @@
 """Calendar words and day arithmetic for the date rules (French and English).
 
 Month and weekday names (with common typos, accents already stripped), number words, and the
-pure day computations of DOMAIN.md §4 (next weekday strictly after, last day of month...).
+pure day computations of docs/domain.md §4–5 (next weekday strictly after, last day of month...).
 """
 
 from __future__ import annotations

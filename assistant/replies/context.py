@@ -93,3 +93,26 @@ def disputed_invoices(
         or [r for _, r in refs]
     )
     return list(dict.fromkeys(chosen))
+
+
+_BOUNDED_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,6}")
+_SIGNATURE_LINE = re.compile(
+    r"^\s*(?:e-?mail|mail|courriel|m|e|web|site)\s*[:.]|\b(?:tel|tél|phone|mob|fax|port)\b\s*[:.]?"
+    r"\s*[+\d(]",
+    re.IGNORECASE,
+)
+
+
+def new_contacts(text: str) -> list[str]:
+    """Return the addresses a reply gives as contacts (signature lines like "Email: …" left out)."""
+    found: list[str] = []
+    for line in text.splitlines():
+        if "@" not in line:
+            continue
+        if _SIGNATURE_LINE.search(line) and len(line) < 90:
+            continue
+        for m in _BOUNDED_EMAIL.finditer(line):
+            addr = m.group(0).strip(".").lower()
+            if addr not in found:
+                found.append(addr)
+    return found

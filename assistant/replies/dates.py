@@ -1,4 +1,4 @@
-"""Date rules of DOMAIN.md §4, in French and English, relative to the day a reply was received.
+"""Date rules of docs/domain.md §4–5, in French and English, relative to the day a reply was received.
 
 Works on normalised text (lowercase, no accents; see `text.normalise`) and returns spans into
 it. Pure: the reference day is always passed in, never read from a clock.

@@ -1,6 +1,6 @@
 """The reply-engine seam and the `analyse_reply` service.
 
-Engines (rules today, an LLM later) implement `ReplyEngine`; callers only use `analyse_reply`.
+Engines (rules + learnt model by default, rules alone, an LLM) implement `ReplyEngine`; callers only use `analyse_reply`.
 Pure: no clock, no database, no network here.
 """
 
@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from .analysis import CaseContext, ReplyAnalysis
-from .rules_engine import RulesEngine
+from .hybrid import HybridEngine
 
 
 class ReplyEngine(Protocol):
@@ -30,7 +30,7 @@ class ReplyEngine(Protocol):
         ...
 
 
-_DEFAULT_ENGINE = RulesEngine()
+_DEFAULT_ENGINE = HybridEngine()  # the model file is read on first use, not here
 
 
 def analyse_reply(

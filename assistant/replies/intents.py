@@ -1,4 +1,4 @@
-"""Find intent cues in a reply and settle the primary intent by DOMAIN.md §4 precedence.
+"""Find intent cues in a reply and settle the primary intent by docs/domain.md §4–5 precedence.
 
 Cues come from `lexicon.LEXICON`; this module filters them (negation, future tense, questions)
 and applies the combination rules that the contract implies:
@@ -159,12 +159,28 @@ def is_question(norm: str, spans: list[tuple[int, int]], sent: int, pos: int) ->
     return bool(_QUESTION_START.search(norm[s:pos])) or pos - s < 4
 
 
+_NOT_COLLECTIVE = re.compile(
+    r"\bsolvent\b|\bsolvable\b|members' voluntary|\bmvl\b|declaration of solvency|"
+    r"\bmandat ad hoc\b|\bconciliat(?:ion|eur)\b|\bprocedure amiable\b"
+)
+_COLLECTIVE = re.compile(
+    r"\b(?:redressement|liquidation) judiciaire\b|\bsauvegarde\b|\bmandataire judiciaire\b|"
+    r"\binsolven\w*|\bbankrupt\w*|\bchapter (?:7|11)\b|creditors' voluntary|\bcvl\b|"
+    r"\bin administration\b|\badministrators?\b|\bcessation des paiements\b|\bdepot de bilan\b"
+)
+
+
 def find_cues(norm: str, spans: list[tuple[int, int]]) -> CueSet:
     """Find every intent cue, dropping negated ones and claims in the future tense."""
     out = CueSet(injection=bool(_INJECTION.search(norm)))
+    # court words of an amicable or solvent procedure (conciliation, mandat ad hoc, members'
+    # voluntary liquidation) are no collective proceedings
+    amicable = bool(_NOT_COLLECTIVE.search(norm)) and not _COLLECTIVE.search(norm)
     for intent, flags, rx in _COMPILED:
         for m in rx.finditer(norm):
             sent = sentence_index(spans, m.start())
+            if amicable and intent is Intent.INSOLVENCY:
+                continue
             if "n" in flags and _NEGATION.search(_clause_prefix(norm, spans, sent, m.start())):
                 continue
             if "f" in flags and _NOT_YET.search(m.group(0)):
@@ -191,6 +207,11 @@ def find_cues(norm: str, spans: list[tuple[int, int]]) -> CueSet:
             if "v" in flags and _AUXILIARY_BEFORE.search(norm[max(0, m.start() - 22) : m.start()]):
                 continue  # "nous avons vire" is a past payment, not "nous virons"
             out.cues.append(Cue(intent, m.start(), m.end(), flags, sent))
+    redirects = {c.sentence for c in out.cues if "R" in c.flags}
+    if redirects:  # "please send the invoices to ap@… instead": a redirection, not a request
+        out.cues = [
+            c for c in out.cues if not (c.intent is Intent.REQUEST_INFO and c.sentence in redirects)
+        ]
     return out
 
 

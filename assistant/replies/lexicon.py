@@ -10,6 +10,8 @@ Patterns run on normalised text: lowercase, no accents, straight apostrophes (se
   r — refusal to pay: ignored when followed by "avant / before / until" (a time constraint)
   c — "cannot pay": becomes an implied promise when followed by "avant / until" + a date
   b — dropped when the sentence is about bank details or references ("the IBAN is incomplete")
+  R — redirects our mail to another address: a request for documents in the same sentence
+      is part of the redirection, not a request for information
   s — personal event (illness, job loss): dropped when it befalls a member of staff
       ("notre comptable est malade"), which delays payment but is no hardship of the debtor
 This module holds data only; the reading logic is in `intents.py`.
@@ -108,6 +110,11 @@ LEXICON: list[tuple[Intent, str, str]] = [
     (I.DISPUTE, "", r"\b(?:heures|jours|journees|hours|days|prestations?|interventions?|travaux) (?:\w+ )?(?:jamais|non|pas|never|not) (?:ete )?(?:effectue|realise|fait|travaille|preste|worked|performed|done|carried out)e?s?\b|\b(?:jamais|pas) (?:signe|valide|accepte|commande)e? (?:ce|le|cette|la|aucun|votre|de) (?:devis|bon de commande|contrat|commande|proposition)\b|\bnever (?:signed|approved|accepted|agreed to) (?:the|this|that|your|any) (?:quote|contract|order|purchase order|estimate|proposal)\b|\bsans (?:aucun )?(?:accord (?:ecrit|de notre part)|bon de commande|devis signe)\b"),
     (I.DISPUTE, "", r"\b(?:technicien|intervenant|livreur|ouvrier|artisan|plombier|electricien|engineer|technician|contractor|fitter|plumber|electrician|installer)s? (?:n'est |ne sont |n'a |n'ont )?(?:jamais |pas |never |didn't |did not |hasn't |has not |still hasn't )(?:ete )?(?:venu|passe|intervenu|turned up|showed up|show up|turn up|came|come|arrived|attended)\w*\b|\bje ne vois pas pourquoi (?:je|nous) (?:paierais|paierions|payerais|devrais|devrions|reglerais)\b|\bwhy (?:would|should) (?:we|i) pay\b|\bdeclin\w* toute responsabilite\b|\bne (?:la|le|les) reconnai\w* pas\b|\bnon habilitee?\b|\bwithout (?:authority|authorisation|authorization)\b"),
     (I.DISPUTE, "", r"\bjamais ete (?:votre )?client\b|\bnever been (?:a |your )?(?:customer|client)\b|\bnot (?:a|your) (?:customer|client)\b|\bpas (?:votre )?client\b"),
+    # learnt from the training writers: penalties refused beside a payment, a price to correct
+    (I.DISPUTE, "", r"\b(?:mais|sauf|hors|but|except|not)\s+(?:pas\s+)?(?:les?|la|the|your|any)?\s*(?:\d[\d ,.]*\s*(?:euros?|eur|€|£|\$)?\s*(?:de|d'|of)?\s*)?(?:penalites?|indemnites?(?: forfaitaires?)?|interets|late (?:payment )?(?:fees?|charges?|interest)|penalt(?:y|ies)|surcharges?)\b"),
+    (I.DISPUTE, "", r"\b(?:contest\w*|refus\w*|dispute)\s+(?:les?|la|the|your|these|ces|vos)\s+(?:\w+\s+)?(?:penalites?|indemnites?|interets|frais de (?:retard|recouvrement)|late (?:fees?|charges?)|penalt(?:y|ies)|fees|surcharges?)\b"),
+    (I.DISPUTE, "", r"\b(?:prix|price|pricing|tarifs?|rate|discount|remise|quantit\w*|wrong|incorrect|errone\w*|mauvais)\b[^.?!]{0,80}\b(?:reissue|re-issue|corrected invoice|amended invoice|revised invoice|facture (?:rectificative|corrigee|modifiee)|refaire (?:la|cette|votre) facture|re-?emettre (?:la|une|cette) facture|corriger (?:la|cette|votre) facture)\b|\b(?:reissue|re-issue|refaire|re-?emettre|corriger)\b[^.?!]{0,40}\b(?:with|avec) (?:the|our|la|le|notre) (?:agreed |correct |bon |juste )?(?:prix|price|tarif|rate|discount|remise)\b"),
+    (I.DISPUTE, "", r"\b(?:remise|discount|rabais|ristourne)\b[^.?!]{0,60}\b(?:pas (?:ete )?(?:appliquee?|deduite?|prise? en compte)|not (?:been )?(?:applied|deducted|on (?:this|the) invoice|shown|included))\b"),
     # --- stop_contact --------------------------------------------------------------------
     (I.STOP_CONTACT, "", r"\bne (?:plus |pas )?(?:me |m'|nous )(?:contact|relanc|ecri|appel|sollicit|harcel|telephon)\w*(?: plus)\b|\bne (?:plus|pas) (?:me |m'|nous )?(?:re)?(?:contacter|relancer|ecrire|appeler|solliciter|harceler|envoyer|telephoner|adresser)\b(?! (?:avant|jusqu|d'ici|pendant|cette semaine|ce mois))"),
     (I.STOP_CONTACT, "", r"\b(?:cessez|arretez|stoppez|d'arreter|de cesser|cesser|arreter) (?:immediatement |tout de suite |donc )?(?:de |d')?(?:me |m'|nous )?(?:contact|relanc|ecri|appel|harcel|envoy|sollicit|spam|telephon)\w*"),
@@ -255,6 +262,8 @@ LEXICON: list[tuple[Intent, str, str]] = [
     (I.REQUEST_INFO, "", r"\b(?:pas |non )?referencee?s? (?:chez nous|dans notre systeme|comme fournisseur)\b|\bformulaire (?:fournisseur|de referencement|de creation)\b|\bfiche (?:de creation|de referencement|fournisseur)\b|\blaquelle (?:dois|devons)-(?:je|nous)\b|\bwhich (?:one|invoice) (?:should|do) (?:i|we) pay\b"),
     (I.REQUEST_INFO, "", r"\blet (?:us|me) have\b|\bpro-? ?forma\b"),
     # --- wrong_contact -------------------------------------------------------------------
+    # learnt from the training writers: "send invoices and reminders to ap@… instead"
+    (I.WRONG_CONTACT, "R", r"\b(?:send|forward|address|direct|redirect|email|envoy\w*|adress\w*|transmet\w*|transf\w*|renvoy\w*|redirig\w*)\b[^.?!\n]{0,100}?\b(?:to|a|au|aupres de)\s+(?:[a-z ]{0,40}\s)?[\w.+-]+@[\w-]+\.\w"),
     (I.WRONG_CONTACT, "", r"\bne (?:suis|sommes) (?:plus|pas) (?:la bonne personne|le bon interlocuteur|la bonne interlocutrice|le bon contact|le bon service|en charge|charge|responsable|concerne|le destinataire|votre interlocut)\w*"),
     (I.WRONG_CONTACT, "", r"\bpas (?:la bonne personne|le bon interlocuteur|le bon service|la bonne adresse|le bon destinataire|le bon contact|la bonne societe|le bon correspondant)\b|\bne travaille plus\b|\bn'(?:est|fait|fais) plus (?:partie|dans|chez|en poste|salarie|employe|au sein|parmi|en charge|responsable)\b"),
     (I.WRONG_CONTACT, "", r"\ba quitte (?:la societe|l'entreprise|nos effectifs|notre societe|ses fonctions|le groupe|la structure|notre entreprise|le cabinet|son poste|nos services)\b|\bn'occupe plus\b|\bmauvais (?:destinataire|interlocuteur|contact|service|numero|correspondant|adresse)\b|\berreur de (?:destinataire|personne|societe|adresse)\b"),
@@ -292,4 +301,12 @@ INJECTION = (
     r"\b(?:ignor(?:e|ez|er)|disregard|forget|oubli(?:e|ez|er)|override) (?:all |any |the |your |toutes? |les |vos |of )?(?:previous |prior |above |earlier |precedentes? |system )?(?:instructions|prompts?|rules|consignes|regles)\b"
     r"|\bsystem prompt\b|\byou are (?:now )?an? (?:ai|assistant|language model)\b|\bset (?:the )?(?:intent|status)\b"
     r"|\bmark (?:the |this |all |my |our )?(?:invoices? |account |balance |case )?(?:as )?paid\b|\bmarqu\w* (?:la |les |cette )?(?:factures? )?comme (?:payee|reglee)s?\b"
+    # learnt from the training writers: notes addressed to the machine reading the mail
+    r"|\b(?:note|instructions?|message|consignes?) (?:to|for|pour|au|a|aux) (?:the |l'|le |les )?(?:ai|ia|assistant|systeme|system|model|modele|agents?|llm|bot|robot|automation)\b"
+    r"|\b(?:ai|ia|llm) (?:model |assistant |agent )?(?:reading|processing|qui lit|lisant)\b|\bas your ai\b|\ben tant qu'ia\b"
+    r"|\bsi vous etes (?:un|une) (?:agent|ia|assistant|robot|programme)\b|\bif you are an? (?:ai|bot|agent|automated|language)\b"
+    r"|<\s*/?\s*(?:system|instructions?|assistant)\s*>|\[\s*(?:system|systeme)\b|#{2,}\s*(?:new |nouvelle )?(?:instruction|system|consigne)"
+    r"|\bignore[-_ ]all\b|\bprompt (?:systeme|system)\b|\bvotre prompt\b|\byour (?:system )?prompt\b"
+    r"|\b(?:system|systeme) (?:note|instruction|message)\b|\bassistant ?: (?:classe|marque|mark|set|classify)"
+    r"|\b(?:reply|repondez|answer) (?:in|en) json\b|\bautre(?:s)? clients?\b.{0,60}\b(?:solde|liste)\b|\bother customers\b"
 )

@@ -197,6 +197,10 @@ def _money(
     return amount, currency, when if isinstance(when, date) else None
 
 
+#: A checked model reading the rules agree with is applied alone at this confidence or above.
+LLM_AUTOMATIC = 0.9
+
+
 def merge_readings(
     reading: LLMReplyReading, rules: ReplyAnalysis, case: CaseContext
 ) -> ReplyAnalysis:
@@ -237,9 +241,11 @@ def merge_readings(
         reading.needs_human or intent in NEEDS_HUMAN_INTENTS or confidence < CONFIDENCE_THRESHOLD
     )
     found = {intent, *rules.intents_found}
+    needs_human = llm_human or rules.needs_human  # when the engines disagree, a human decides
+    schedule = instalments if len(instalments) >= 2 else rules.schedule
     return ReplyAnalysis(
         intent=intent,
-        needs_human=llm_human or rules.needs_human,  # when the engines disagree, a human decides
+        needs_human=needs_human,
         promise=promise,
         instalments=instalments,
         disputed_invoices=[n.strip() for n in reading.disputed_invoices],
@@ -251,6 +257,15 @@ def merge_readings(
         intents_found=[i for i in PRECEDENCE if i in found],
         return_date=rules.return_date if intent is Intent.OUT_OF_OFFICE else None,
         new_contact_email=rules.new_contact_email if intent is Intent.WRONG_CONTACT else None,
+        also=[i for i in PRECEDENCE if i in found and i not in (intent, Intent.OTHER)],
+        schedule=schedule,
+        # applied without an officer only when the checked model and the rules agree, firmly
+        automatic=not needs_human
+        and intent is rules.intent
+        and confidence >= LLM_AUTOMATIC
+        and (intent is not Intent.PROMISE_TO_PAY or (promise is not None and bool(promise.date))),
+        new_contacts=list(rules.new_contacts),
+        loose_promise=rules.loose_promise,
     )
 
 

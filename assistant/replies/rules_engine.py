@@ -1,6 +1,6 @@
 """The offline, deterministic reply engine: French and English rules, no model, no I/O.
 
-Reads a reply the way DOMAIN.md §4 says: one primary intent by precedence, `needs_human` for
+Reads a reply the way docs/domain.md §4–5 says: one primary intent by precedence, `needs_human` for
 the five hand-off intents or when unsure, the promised amount and date, instalments, disputed
 invoices, and evidence spans that are exact substrings of the reply text.
 """
@@ -32,6 +32,7 @@ from .context import (
     disputed_invoices,
     is_context_amount,
     is_reference_date,
+    new_contacts,
 )
 from .dates import FAIR, DateHit, find_dates
 from .text import detect_language, extract_reply_text, mask_distractors, normalise, sentence_spans
@@ -198,7 +199,7 @@ class _Reading:
         firm = [(c, h) for c, h in dated if "h" not in c.flags and h.confidence >= FAIR]
         priced = [i for i in instalments if i.amount is not None]
         if firm or len(priced) >= 2 or instalment_words:
-            cs.drop(Intent.HARDSHIP)  # a firm date or a plan: not hardship (DOMAIN §4)
+            cs.drop(Intent.HARDSHIP)  # a firm date or a plan: not hardship (docs/domain.md §4–5)
         if promises and len([i for i in instalments if i.amount is not None]) >= 3:
             promises = []  # a schedule of three parts or more is a plan proposal
             found.add(Intent.PAYMENT_PLAN_REQUEST)
@@ -264,6 +265,11 @@ class _Reading:
                 self.evidence.append(self.spans[c.sentence])
         if cs.injection:  # instruction-like text: classified by what it says, but a human looks
             confidence = min(confidence, 0.45)
+        if promise is None and (promises or implied):
+            # a promise inside a dispute, a legal reply or a plan is still read for the officer
+            kept = list(self.evidence)
+            promise, _ = self._promise(promises or implied, dated, implied, instalments)
+            self.evidence = kept
 
         return self._result(
             intent,
@@ -275,6 +281,7 @@ class _Reading:
             disputed=self._disputed() if intent is Intent.DISPUTE else [],
             found=found,
             new_contact=self._email() if intent is Intent.WRONG_CONTACT else None,
+            schedule=instalments,
         )
 
     # --- out of office --------------------------------------------------------------------
@@ -490,6 +497,7 @@ class _Reading:
         found: set[Intent] | None = None,
         new_contact: str | None = None,
         return_date: date | None = None,
+        schedule: list[Instalment] | None = None,
     ) -> ReplyAnalysis:
         evidence: list[str] = []
         for s, e in self.evidence:
@@ -511,4 +519,32 @@ class _Reading:
             intents_found=[i for i in PRECEDENCE if i in (found or {intent})],
             return_date=return_date,
             new_contact_email=new_contact,
+            schedule=list(schedule) if schedule and len(schedule) >= 2 else None,
+            suspicious=self.cues.injection,
+            loose_promise=None if intent is Intent.OUT_OF_OFFICE else self._loose_promise(),
+            new_contacts=new_contacts(self.text),
+            also=[
+                i for i in PRECEDENCE if i in (found or set()) and i not in (intent, Intent.OTHER)
+            ],
+        )
+
+    def _loose_promise(self) -> PromiseReading | None:
+        """Read the first firm date and the amount beside it, whatever the cues said."""
+        firm = [d for d in self.dates if d.confidence >= FAIR] or self.dates
+        if not firm:
+            return None
+        hit = firm[0]
+        sent = self._sent(hit.start)
+        paid = [(c.start, c.end) for c in self.cues.of(Intent.CLAIMS_PAID)]
+        near = [
+            a
+            for a in self._in(self.amounts, {sent, sent - 1, sent + 1})
+            if not any(s <= a.start < e for s, e in paid)
+        ]
+        near.sort(key=lambda a: (self._sent(a.start) != sent, abs(a.start - hit.start)))
+        amount = near[0] if near else None
+        return PromiseReading(
+            amount=amount.value if amount else None,
+            currency=self._currency(amount) if amount else None,
+            date=hit.date,
         )

@@ -1,7 +1,7 @@
 """Handle a debtor's reply matched to its case: analyse it, store the reading, apply it.
 
 `handle_reply` is what the inbox calls (inside its transaction) for every matched reply; the
-effects themselves (DOMAIN.md §4) live in `reply_effects`, the answers in `responses`. The
+effects themselves (docs/domain.md §4–5) live in `reply_effects`, the answers in `responses`. The
 reply's text is data: only its classification drives what happens. Never sends, never commits.
 """
 
@@ -77,6 +77,7 @@ def reply_engine(app: App, session: Session, policy: Policy) -> ReplyEngine | No
 
 def analysis_record(analysis: ReplyAnalysis) -> dict[str, Any]:
     """Return the JSON stored on the inbound message: the contract shape plus details."""
+    probs = analysis.model_probabilities
     return {
         **analysis.to_contract_dict(),
         "engine": analysis.engine,
@@ -92,15 +93,14 @@ def analysis_record(analysis: ReplyAnalysis) -> dict[str, Any]:
         ],
         "return_date": analysis.return_date.isoformat() if analysis.return_date else None,
         "new_contact_email": analysis.new_contact_email,
+        "model_probabilities": dict(probs) if probs else None,
     }
 
 
-def handle_reply(
+def read_reply(
     session: Session, inbound: InboundMessage, case: Case, *, app: App
-) -> ReplyOutcome:
-    """Analyse a reply matched to `case`, store the reading and apply its effects."""
-    from assistant.services.responses import TemplateResponseDrafter, renderer_for
-
+) -> tuple[ReplyAnalysis, datetime, Policy]:
+    """Analyse a reply matched to `case`; return the reading, when it arrived, the policy."""
     policy = _policy_of(session, case, app.policies)
     received = received_in_sender_zone(inbound.received_at, policy)
     analysis = analyse_reply(
@@ -110,13 +110,22 @@ def handle_reply(
         reply_engine(app, session, policy),
         auto_submitted=inbound.is_auto_reply,
     )
-    inbound.analysis = analysis_record(analysis)
-    # The inbox's extractor keeps the debtor's sign-off; the analyser's reading (in
-    # `analysis["reply_text"]`) drops it. Officers see the former.
-    inbound.reply_text = inbound.reply_text or analysis.reply_text or None
-    if inbound.status != "auto_reply":
-        inbound.status = "analysed"
-    session.add(inbound)
+    return analysis, received, policy
+
+
+def apply_reading(
+    session: Session,
+    inbound: InboundMessage,
+    case: Case,
+    analysis: ReplyAnalysis,
+    received: datetime,
+    policy: Policy,
+    *,
+    app: App,
+) -> ReplyOutcome:
+    """Apply a reading's effects to the case (docs/domain.md §4–5) and audit it."""
+    from assistant.services.responses import TemplateResponseDrafter, renderer_for
+
     drafter = TemplateResponseDrafter(renderer_for(app.templates_dir), actor=app.actor)
     outcome = apply_analysis(
         session,
@@ -137,4 +146,36 @@ def handle_reply(
         intent=outcome.intent,
         actions=outcome.actions,
     )
+    return outcome
+
+
+def handle_reply(
+    session: Session, inbound: InboundMessage, case: Case, *, app: App
+) -> ReplyOutcome:
+    """Analyse a reply matched to `case`, store the reading, and apply it when Relance is sure.
+
+    A reading that is not `automatic` goes to the officer's review queue and changes nothing
+    yet, except that a possibly sensitive one is handed off at once (dunning stops).
+    """
+    from assistant.services.reply_review import possibly_sensitive, queue_for_review
+
+    analysis, received, policy = read_reply(session, inbound, case, app=app)
+    stored = analysis_record(analysis)
+    # The inbox's extractor keeps the debtor's sign-off; the analyser's reading (in
+    # `analysis["reply_text"]`) drops it. Officers see the former.
+    inbound.reply_text = inbound.reply_text or analysis.reply_text or None
+    automatic = analysis.automatic or inbound.is_auto_reply
+    if inbound.status != "auto_reply":
+        inbound.status = "analysed"
+    outcome = ReplyOutcome(intent=analysis.intent.value, needs_human=analysis.needs_human)
+    handed_off = False
+    if automatic or possibly_sensitive(analysis):
+        outcome = apply_reading(session, inbound, case, analysis, received, policy, app=app)
+        handed_off = not automatic
+    if not automatic:
+        stored["review"] = "pending"
+        queue_for_review(session, inbound, case, analysis, handed_off=handed_off, actor=app.actor)
+        outcome.actions.append("queued for officer review")
+    inbound.analysis = stored
+    session.add(inbound)
     return outcome

@@ -1,4 +1,4 @@
-"""What a debtor's reply does to its case (DOMAIN.md §4), once it has been analysed.
+"""What a debtor's reply does to its case (docs/domain.md §4–5), once it has been analysed.
 
 The reply's text is data: only its classification drives what happens here, and nothing a
 debtor writes can mark an invoice paid, change an amount or approve anything. Drafted
@@ -150,7 +150,13 @@ def _task(
 
 def _summary(analysis: ReplyAnalysis) -> str:
     quote = " / ".join(f"« {e} »" for e in analysis.evidence[:3]) or analysis.reply_text[:200]
-    return f"Reply read as {analysis.intent.value} (confidence {analysis.confidence:.2f}): {quote}"
+    text = f"Reply read as {analysis.intent.value} (confidence {analysis.confidence:.2f}): {quote}"
+    p = analysis.promise
+    if p is not None and p.date is not None and analysis.intent is not Intent.PROMISE_TO_PAY:
+        # a promise inside a dispute or a legal reply: recorded here for the officer
+        amount = f"{p.amount} {p.currency or ''}".strip() if p.amount is not None else "?"
+        text += f" — promise read: {amount} on {p.date.isoformat()}"
+    return text
 
 
 def _set_status(session: Session, case: Case, status: str) -> None:
@@ -171,7 +177,7 @@ def apply_analysis(
     actor: str = "relance",
     drafter: ResponseDrafter | None = None,
 ) -> ReplyOutcome:
-    """Change `case` as DOMAIN.md §4 says for this reply's classification."""
+    """Change `case` as docs/domain.md §4–5 says for this reply's classification."""
     intent = analysis.intent
     out = ReplyOutcome(intent=intent.value, needs_human=analysis.needs_human)
     record(
@@ -218,6 +224,8 @@ def apply_analysis(
         )
         _draft(session, case, "remittance_request", policy, received_on, drafter, out, {})
     elif intent == Intent.REQUEST_INFO:
+        for email in analysis.new_contacts[:3]:  # "send it to compta@…": kept unconfirmed
+            _suggest_contact(session, case, email, actor, out)
         details = {"asked": asked_for(analysis.reply_text)}
         _draft(session, case, "info_answer", policy, received_on, drafter, out, details)
     elif intent == Intent.WRONG_CONTACT:
@@ -343,27 +351,34 @@ def _wrong_contact(
 ) -> None:
     detail = "Debtor says we wrote to the wrong person. " + _summary(analysis)
     if analysis.new_contact_email:
-        email = analysis.new_contact_email.strip().lower()
-        exists = session.exec(
-            select(Contact).where(
-                Contact.debtor_id == case.debtor_id, func.lower(Contact.email) == email
-            )
-        ).first()
-        if exists is None:
-            # Recorded but not used until an officer confirms it: never email a third party
-            # on the word of a reply (approval only addresses valid contacts).
-            session.add(
-                Contact(
-                    debtor_id=case.debtor_id,
-                    email=email,
-                    valid=False,
-                    invalid_reason="suggested in a reply: officer to confirm",
-                )
-            )
-            out.actions.append(f"new contact {email} recorded (to confirm)")
-            record(session, actor, "contact.suggested", "case", case.ref, email=email)
+        email = _suggest_contact(session, case, analysis.new_contact_email, actor, out)
         detail += f" New contact given: {email} (recorded, not confirmed)."
     _task(session, case, "wrong_contact", detail, actor, out)
+
+
+def _suggest_contact(
+    session: Session, case: Case, address: str, actor: str, out: ReplyOutcome
+) -> str:
+    email = address.strip().lower()
+    exists = session.exec(
+        select(Contact).where(
+            Contact.debtor_id == case.debtor_id, func.lower(Contact.email) == email
+        )
+    ).first()
+    if exists is None:
+        # Recorded but not used until an officer confirms it: never email a third party
+        # on the word of a reply (approval only addresses valid contacts).
+        session.add(
+            Contact(
+                debtor_id=case.debtor_id,
+                email=email,
+                valid=False,
+                invalid_reason="suggested in a reply: officer to confirm",
+            )
+        )
+        out.actions.append(f"new contact {email} recorded (to confirm)")
+        record(session, actor, "contact.suggested", "case", case.ref, email=email)
+    return email
 
 
 ASKED = {

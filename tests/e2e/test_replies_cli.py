@@ -48,6 +48,10 @@ KEYS = [
     "reply_text",
     "confidence",
     "evidence",
+    "also",
+    "schedule",
+    "automatic",
+    "new_contacts",
 ]
 
 

@@ -1,4 +1,4 @@
-"""A debtor reply changes its case exactly as DOMAIN.md §4 says (real database, no mail server).
+"""A debtor reply changes its case exactly as docs/domain.md §4–5 says (real database, no mail server).
 
 Each test stores the reply as the inbox does (an `InboundMessage` matched to the case), runs
 `handle_reply`, and reads the case back: promise, hand-off, frozen invoices, tasks, drafts.
@@ -253,12 +253,18 @@ def test_a_plan_request_gets_a_plan_within_the_policy_limits(app, case_ref):
 
 
 def test_a_plan_outside_the_limits_is_handed_off(app, case_ref):
-    reply(
+    _, inbound = reply(
         app,
         case_ref,
         "Bonjour,\n\nNous proposons de régler 50 € le 15 décembre, 50 € le 15 janvier, puis le "
         "solde le 30 juin." + SIGN,
     )
+    assert inbound.analysis["intent"] == "payment_plan_request"
+    if inbound.analysis.get("review") == "pending":  # not sure enough: the officer confirms
+        from assistant.services.reply_review import Correction, review_reply
+
+        with session_scope(app.engine) as s:
+            review_reply(s, inbound.id, Correction(), app=app, officer="alice")
     case, _, drafts, [handoff], _, _ = load(app, case_ref)
     assert handoff.reason == "payment_plan_outside_limits"  # 50 € instalments, 7 months
     assert case.status == "handoff" and drafts == []
@@ -384,3 +390,26 @@ def test_an_officer_edit_of_an_answer_is_checked_against_the_promised_figures(ap
         edit_draft(s, ack.id, "alice", app.policies, ack.subject, moved, TODAY)
         codes = {f["code"] for f in s.get(Draft, ack.id).findings if f["blocking"]}
     assert codes == {"date_mismatch"}
+
+
+def test_a_statement_request_giving_a_new_payables_address_stores_it_unconfirmed(app, case_ref):
+    outcome, inbound = reply(
+        app,
+        case_ref,
+        "Bonjour,\n\nPouvez-vous nous envoyer un relevé de compte ? Merci d'adresser désormais "
+        "vos courriers à fournisseurs@martin-group.example." + SIGN,
+    )
+    assert inbound.analysis["intent"] == "request_info"
+    assert inbound.analysis["new_contacts"] == ["fournisseurs@martin-group.example"]
+    with session_scope(app.engine) as s:
+        contact = s.exec(
+            select(Contact).where(Contact.email == "fournisseurs@martin-group.example")
+        ).one()
+    assert contact.valid is False  # never written to before an officer confirms it
+
+
+def test_a_promise_inside_a_dispute_is_in_the_hand_off_summary(app, case_ref):
+    reply(app, case_ref, "Je vous vire les 1 250 € le 15 mais pas les 40 € de pénalités." + SIGN)
+    case, _, _, [handoff], promises, _ = load(app, case_ref)
+    assert case.status == "handoff" and promises == []  # the officer decides
+    assert "promise read: 1250 EUR on 2026-12-15" in handoff.summary

@@ -176,7 +176,8 @@ def test_html_to_text_marks_blockquotes_and_drops_styles():
     "html",
     ["<" * 100_000, "<a" * 50_000, '<a b="' * 20_000, "<div>" * 50_000, "<blockquote>x" * 5000],
 )
-def test_html_to_text_survives_hostile_markup_quickly(html):
+def test_html_to_text_survives_hostile_markup(html):
+    # A bound no sane parse comes near (milliseconds); catastrophic backtracking takes minutes.
     start = time.perf_counter()
     assert isinstance(html_to_text(html), str)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10.0

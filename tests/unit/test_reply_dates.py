@@ -1,4 +1,4 @@
-"""Date rules of DOMAIN.md §4, table-driven, against a fixed received day."""
+"""Date rules of docs/domain.md §4–5, table-driven, against a fixed received day."""
 
 from __future__ import annotations
 
