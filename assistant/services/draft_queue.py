@@ -166,3 +166,37 @@ def approve_many(
         except ApprovalError as exc:
             refused.append((draft_id, str(exc)))
     return BulkOutcome(results, refused)
+
+
+def draft_json(row: QueueRow, *, full: bool = False) -> dict[str, Any]:
+    """Return a draft as the JSON API and `drafts list --json` show it."""
+    draft, facts = row.draft, row.draft.facts or {}
+    data: dict[str, Any] = {
+        "id": draft.id,
+        "case": row.case.ref,
+        "creditor": row.creditor.slug,
+        "debtor_ref": row.debtor.account_ref,
+        "debtor": row.debtor.legal_name,
+        "kind": draft.kind,
+        "step": draft.step,
+        "status": draft.status,
+        "engine": draft.engine,
+        "subject": draft.subject,
+        "total": facts.get("total_outstanding"),
+        "currency": facts.get("currency"),
+        "invoices": [i["number"] for i in facts.get("invoices", [])],
+        "blocking": row.blocking,
+        "warnings": row.warnings,
+        "findings": draft.findings,
+        "requires_four_eyes": draft.requires_four_eyes,
+        "first_approver": draft.first_approver,
+        "message_id": draft.message_id,
+        "to": draft.to_addrs,
+        "created_at": draft.created_at,
+        "decided_by": draft.decided_by,
+        "reject_reason": draft.reject_reason,
+        "sent_at": draft.sent_at,
+    }
+    if full:
+        data.update(body_text=draft.body_text, body_html=draft.body_html, has_pdf=bool(draft.pdf))
+    return data
