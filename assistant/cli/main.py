@@ -49,7 +49,7 @@ from assistant.services.portfolio import ensure_creditor
 app = typer.Typer(
     name="relance",
     help="Relance — amicable debt recovery assistant.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     cls=db.GuardedGroup,
@@ -76,12 +76,16 @@ app.command("serve")(serve_command)
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     actor: str | None = AS_OPTION,
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
     """Relance drafts reminders, reads replies and hands sensitive cases to a human."""
     if version:
         console.print(f"relance {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        console.print(ctx.get_help())
         raise typer.Exit()
     set_actor(actor)
 

@@ -38,8 +38,13 @@ def pause_case(session: Session, ref: str, actor: str, reason: str) -> str:
         raise CaseControlError(f"case {ref} is {case.status}")
     previous, case.status, case.updated_at = case.status, "paused", utcnow()
     session.add(case)
-    record(session, actor, "case.paused", "case", ref, reason=reason, previous=previous)
-    return f"case {ref} paused (was {previous})"
+    withdrawn = withdraw_live_drafts(session, case, f"case paused: {reason}", actor)
+    record(
+        session, actor, "case.paused", "case", ref, reason=reason, previous=previous,
+        withdrawn=withdrawn,
+    )  # fmt: skip
+    note = f"; {len(withdrawn)} unsent draft(s) withdrawn" if withdrawn else ""
+    return f"case {ref} paused (was {previous}){note}"
 
 
 def hand_off_case(session: Session, ref: str, actor: str, note: str) -> str:

@@ -85,6 +85,8 @@ def check_draft(
         return Verdict(review="no policy is loaded for this creditor")
     if case.status == "closed":
         return Verdict(review="the case was closed since approval")
+    if case.status == "paused":
+        return Verdict(review="the case is paused: an officer stopped its dunning")
     handoff = session.exec(
         select(Handoff.id).where(Handoff.case_id == case.id, Handoff.status == "open")
     ).first()

@@ -310,3 +310,33 @@ async def test_a_second_sender_is_refused_while_the_first_holds_the_lease(
 
     assert report.aborted and "other-host:4242 is sending" in report.aborted
     assert smtp_server.messages == [] and get_draft(mail_app, draft_id).status == "approved"
+
+
+async def test_a_paused_case_is_never_emailed(mail_app, smtp_server, mailbox):
+    from assistant.services.case_control import pause_case
+
+    paused = seed_case(
+        mail_app, "C020", "Pause SARL", "a@pause.fr", [("FA-20", 20, 10000)], "REF-AAB1"
+    )
+    draft_id = add_draft(mail_app, paused)
+    with session_scope(mail_app.engine) as s:  # paused by another process after approval
+        case = s.get(Case, paused.case_id)
+        case.status = "paused"
+        s.add(case)
+
+    report = await send(mail_app, mailbox)
+
+    assert smtp_server.messages == [] and report.sent == []
+    draft = get_draft(mail_app, draft_id)
+    assert draft.status == "pending" and "paused" in draft.review_reason
+
+    other = seed_case(
+        mail_app, "C021", "Litige Tel", "b@tel.fr", [("FA-21", 20, 10000)], "REF-AAB2"
+    )
+    other_id = add_draft(mail_app, other)
+    with session_scope(mail_app.engine) as s:
+        message = pause_case(s, "REF-AAB2", "alice", "litige au téléphone")
+    assert "1 unsent draft(s) withdrawn" in message
+    assert get_draft(mail_app, other_id).status == "rejected"
+    await send(mail_app, mailbox)
+    assert smtp_server.messages == []
