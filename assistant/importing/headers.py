@@ -245,18 +245,25 @@ def locate_columns(table: RawTable, mapping: ImportMapping | None, payments: boo
 
 
 def _all_parse(table: RawTable, first: int, column: int, fld: str) -> bool:
-    """Tell whether every non-empty cell of `column` reads as a value of `fld`."""
+    """Tell whether `column` holds values of `fld`: most of its non-empty cells read as such.
+
+    A column of document types ("Facture", "Avoir") is not a debtor-type column; one with a
+    stray value ("association" among particulier/professionnel) is, and that cell becomes a
+    located bad row instead of the whole column being dropped (debtors silently businesses).
+    """
     from assistant.importing.values import parse_kind
 
     parsers = {"debtor_type": parse_kind}
     parse = parsers[fld]
+    good = bad = 0
     for _, cells in table.rows[first:]:
         if column < len(cells) and cell_text(cells[column]):
             try:
                 parse(cells[column])
+                good += 1
             except ValueError:
-                return False
-    return True
+                bad += 1
+    return good > bad
 
 
 def _header_position(

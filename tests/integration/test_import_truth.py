@@ -86,6 +86,23 @@ def test_a_type_column_of_document_types_is_ignored_not_an_error(engine, tmp_pat
     assert report.ignored_columns == ["Type (its cells are not debtor types)"]
 
 
+def test_a_stray_value_in_a_type_column_is_a_located_error_not_a_silent_business(
+    engine, tmp_path
+):
+    text = (
+        "Code client;Raison sociale;N° facture;Échéance;Montant;Type\n"
+        "P1;Jeanne Petit;F-10;01/10/2026;80,00;particulier\n"
+        "B1;Garage Martin;F-11;01/10/2026;800,00;professionnel\n"
+        "A1;Club de foot;F-12;01/10/2026;90,00;association\n"
+    )
+    report = run(engine, tmp_path, text)
+    assert not report.ok  # nothing imported: the consumer is never charged business penalties
+    assert report.columns["debtor_type"] == "Type"
+    [error] = report.errors
+    assert error.line == 4 and "association" in str(error.value) and "debtor type" in error.reason
+    assert kinds(engine) == {}
+
+
 def test_the_policy_default_debtor_type_applies_and_is_said(engine, tmp_path):
     consumer_first = {
         **POLICIES,
