@@ -72,6 +72,16 @@ def approve_draft(
             f"draft {draft_id} has {len(blocking)} blocking finding(s): "
             + "; ".join(str(f["message"]) for f in blocking)
         )
+    if case.status in ("paused", "closed"):
+        raise ApprovalError(f"draft {draft_id}: case {case.ref} is {case.status}")
+    from assistant.services.outbox_checks import ledger_change  # the send-time rule, once
+
+    changed = ledger_change(session, draft, case)
+    if changed:
+        raise ApprovalError(
+            f"draft {draft_id} no longer matches the ledger ({changed} since it was written): "
+            "reject it, the next cycle drafts a letter with today's figures"
+        )
     if draft.requires_four_eyes:
         if draft.first_approver is None:
             move_draft(session, draft, "pending", attempt="approval", first_approver=actor)

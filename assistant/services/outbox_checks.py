@@ -77,6 +77,37 @@ def _draft_invoices(draft: Draft) -> dict[str, Decimal | None]:
     return out
 
 
+def ledger_change(session: Session, draft: Draft, case: Case) -> str | None:
+    """Say how the ledger no longer matches the invoices the draft states (None: it does)."""
+    numbers = _draft_invoices(draft)
+    if not numbers:
+        return None
+    rows = {
+        i.number: i
+        for i in session.exec(
+            select(Invoice).where(
+                Invoice.creditor_id == case.creditor_id, col(Invoice.number).in_(list(numbers))
+            )
+        )
+    }
+    for number, stated in numbers.items():
+        row = rows.get(number)
+        if row is None:
+            return f"invoice {number} is no longer in the ledger"
+        if row.status in SETTLED_INVOICE:
+            return f"invoice {number} is {row.status}"
+        credit = row.amount_cents < 0 or (stated is not None and stated < 0)
+        if row.outstanding_cents == 0 or (row.outstanding_cents < 0 and not credit):
+            used = "credit note {} has been used" if credit else "invoice {} has been paid"
+            return used.format(number)
+        if stated is not None and int(stated * 100) != row.outstanding_cents:
+            return (
+                f"invoice {number}: outstanding changed from {stated} to "
+                f"{Decimal(row.outstanding_cents) / 100:.2f}"
+            )
+    return None
+
+
 def check_draft(
     session: Session, draft: Draft, case: Case, policy: Policy | None, now: datetime
 ) -> Verdict:
@@ -100,31 +131,9 @@ def check_draft(
             return Verdict(
                 review=f"a payment promise (due {promise.due_on}) was recorded since approval"
             )
-    numbers = _draft_invoices(draft)
-    if numbers:
-        rows = {
-            i.number: i
-            for i in session.exec(
-                select(Invoice).where(
-                    Invoice.creditor_id == case.creditor_id, col(Invoice.number).in_(list(numbers))
-                )
-            )
-        }
-        for number, stated in numbers.items():
-            row = rows.get(number)
-            if row is None:
-                return Verdict(review=f"invoice {number} is no longer in the ledger")
-            if row.status in SETTLED_INVOICE:
-                return Verdict(review=f"invoice {number} is {row.status} since approval")
-            credit = row.amount_cents < 0 or (stated is not None and stated < 0)
-            if row.outstanding_cents == 0 or (row.outstanding_cents < 0 and not credit):
-                used = "credit note {} has been used" if credit else "invoice {} has been paid"
-                return Verdict(review=used.format(number) + " since approval")
-            if stated is not None and int(stated * 100) != row.outstanding_cents:
-                return Verdict(
-                    review=f"invoice {number}: outstanding changed from {stated} to "
-                    f"{Decimal(row.outstanding_cents) / 100:.2f} since approval"
-                )
+    changed = ledger_change(session, draft, case)
+    if changed:
+        return Verdict(review=f"{changed} since approval")
     contacts = session.exec(
         select(Contact).where(Contact.debtor_id == case.debtor_id, Contact.valid == True)  # noqa: E712
     ).all()
