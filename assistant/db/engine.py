@@ -9,7 +9,13 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from assistant.db import llm_models, mail_models, models, user_models  # noqa: F401  (tables)
+from assistant.db import (  # noqa: F401  (tables)
+    llm_models,
+    mail_models,
+    models,
+    officer_models,
+    user_models,
+)
 
 
 def metadata() -> MetaData:

@@ -1,0 +1,72 @@
+"""Presentation for people: tables that fit 80 columns, amounts and dates in the policy's locale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from rich.table import Column, Table
+from sqlmodel import Session
+
+from assistant.cli.common import console, fail, get_app
+from assistant.db.engine import session_scope
+from assistant.letters.formatting import Formatter, locale_for
+from assistant.policy import Policy
+from assistant.services.officer_common import OfficerActionError
+
+#: Column names whose values are identifiers: never wrapped, never cut.
+ID_COLUMNS = frozenset({"id", "case", "ref", "invoice", "draft", "plan", "#"})
+
+
+@lru_cache(maxsize=8)
+def formatter(locale: str) -> Formatter:
+    """Return the (cached) formatter of `locale`."""
+    return Formatter(locale)
+
+
+def policy_locale(policies: Mapping[str, Policy], creditor: str | None) -> str:
+    """Return the Babel locale of a creditor's policy (en_GB when unknown)."""
+    policy = policies.get(creditor or "")
+    if policy is None:
+        return "en_GB"
+    return locale_for(policy.language, policy.jurisdiction)
+
+
+def money(amount: Decimal | float | int | None, currency: str | None, locale: str) -> str:
+    """Return `amount` as the locale writes it (``10 266,45 €``), '—' when None."""
+    if amount is None:
+        return "—"
+    return formatter(locale).money(Decimal(str(amount)), currency or "EUR")
+
+
+def day(value: date | datetime | str | None, locale: str) -> str:
+    """Return a date as the locale writes it (``05/12/2026``), '—' when None."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.date()
+    return formatter(locale).short_date(value)
+
+
+def table(*headers: str, title: str | None = None) -> Table:
+    """Return a table whose identifier columns never wrap and whose others fold to fit."""
+    columns = [
+        Column(h, no_wrap=True, overflow="fold") if h in ID_COLUMNS else Column(h, overflow="fold")
+        for h in headers
+    ]
+    return Table(*columns, title=title)
+
+
+def run_action(actor: str | None, action: Callable[[Session, str], str]) -> None:
+    """Run an officer's verb in one transaction as `actor`; print its message or fail cleanly."""
+    application = get_app(actor)
+    try:
+        with session_scope(application.engine) as session:
+            message = action(session, application.actor)
+    except OfficerActionError as exc:
+        fail(str(exc))
+    console.print(message, highlight=False, markup=False)
