@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
+from assistant.cli.case_print import print_case
 from assistant.cli.common import AS_OPTION, console, fail, get_app, parse_date, print_json
+from assistant.cli.present import day, money, policy_locale, table
 from assistant.db.engine import session_scope
 from assistant.services.case_control import CaseControlError, pause_case, resume_case
 from assistant.services.case_view import case_details, list_cases
@@ -18,7 +19,7 @@ app = typer.Typer(
 @app.command("list")
 def list_command(
     status: str | None = typer.Option(
-        None, "--status", help="active|paused|promise|handoff|closed"
+        None, "--status", help="active|paused|promise|handoff|closed|all"
     ),
     creditor: str | None = typer.Option(None, "--creditor", help="Creditor slug."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -26,25 +27,19 @@ def list_command(
     """List cases with their balance and ladder step."""
     application = get_app()
     with session_scope(application.engine) as session:
-        rows = list_cases(session, status=status, creditor=creditor)
+        rows = list_cases(session, status=None if status == "all" else status, creditor=creditor)
     if as_json:
         print_json(rows)
         return
-    table = Table(
-        "case", "creditor", "debtor", "status", "step", "balance", "invoices", "last contact"
-    )
+    policies = application.policies
+    out = table("case", "creditor", "debtor", "status", "step", "balance", "inv.", "last contact")
     for r in rows:
-        table.add_row(
-            r["ref"],
-            r["creditor"],
-            r["debtor"],
-            r["status"],
-            r["step"] or "—",
-            f"{r['balance']:.2f}",
-            str(r["open_invoices"]),
-            str(r["last_contact"] or "—"),
-        )
-    console.print(table)
+        loc = policy_locale(policies, r["creditor"])
+        out.add_row(
+            r["ref"], r["creditor"], r["debtor"], r["status"], r["step"] or "—",
+            money(r["balance"], "EUR", loc), str(r["open_invoices"]), day(r["last_contact"], loc),
+        )  # fmt: skip
+    console.print(out)
     console.print(f"{len(rows)} case(s)")
 
 
@@ -63,71 +58,7 @@ def show(
     if as_json:
         print_json(data)
         return
-    d = data["debtor"]
-    console.rule(f"{data['ref']} — {d['name']} ({d['ref']}) — {data['creditor']}")
-    console.print(
-        f"Status: [bold]{data['status']}[/]   step: {data['step'] or '—'}   "
-        f"last contact: {data['last_contact'] or '—'}   balance: {data['balance']:.2f}"
-    )
-    console.print(
-        "Contacts: "
-        + (
-            ", ".join(c["email"] + ("" if c["valid"] else " (invalid)") for c in data["contacts"])
-            or "none"
-        )
-    )
-    h = data["history"]
-    rate = "—" if h["on_time_rate"] is None else f"{h['on_time_rate']:.0%}"
-    late = "—" if h["average_days_late"] is None else f"{h['average_days_late']:.1f}"
-    console.print(
-        f"History (12 months): {h['paid_invoices']} paid, on time {rate}, average days late {late}, "
-        f"promises kept {h['promises_kept']} / broken {h['promises_broken']}, "
-        f"open disputes {h['open_disputes']}"
-    )
-    table = Table("invoice", "due", "amount", "outstanding", "status", "days late")
-    for i in data["invoices"]:
-        table.add_row(
-            i["number"],
-            str(i["due_date"]),
-            f"{i['amount']:.2f}",
-            f"{i['outstanding']:.2f}",
-            i["status"],
-            str(i["days_late"] if i["days_late"] is not None else ""),
-        )
-    console.print(table)
-    for title, key, fmt in (
-        (
-            "Drafts",
-            "drafts",
-            lambda x: f"#{x['id']} {x['step']} {x['status']} ({x['engine']}) {x['subject']}",
-        ),
-        (
-            "Promises",
-            "promises",
-            lambda x: (
-                f"#{x['id']} {x['amount']} {x['currency'] or ''} by {x['due_on']} — {x['status']}"
-            ),
-        ),
-        (
-            "Hand-offs",
-            "handoffs",
-            lambda x: (
-                f"#{x['id']} {x['status']} {x['reason']}: {x['summary']} evidence={x['evidence']}"
-            ),
-        ),
-        ("Tasks", "tasks", lambda x: f"#{x['id']} {x['kind']} {x['status']}: {x['detail']}"),
-        (
-            "Replies",
-            "messages",
-            lambda x: (
-                f"#{x['id']} {x['received_at']} {x['from']} [{x['status']}] {x['analysis'] or ''}\n    {x['reply_text'] or ''}"
-            ),
-        ),
-    ):
-        if data[key]:
-            console.print(f"[bold]{title}[/]")
-            for item in data[key]:
-                console.print("  " + fmt(item), highlight=False, markup=False)
+    print_case(data, policy_locale(application.policies, data["creditor"]))
 
 
 @app.command("pause")

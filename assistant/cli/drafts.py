@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 from sqlmodel import Session, col, select
 
+from assistant.cli import present
 from assistant.cli.common import AS_OPTION, console, fail, get_app, policies_or_fail, print_json
 from assistant.db.engine import session_scope
 from assistant.db.models import Case, Creditor, Debtor, Draft
@@ -93,7 +93,8 @@ def list_drafts(
     if as_json:
         print_json(rows)
         return
-    table = Table(
+    policies = application.policies
+    table = present.table(
         "id", "case", "creditor", "debtor", "step", "status", "total", "findings", "subject"
     )
     for r in rows:
@@ -109,7 +110,9 @@ def list_drafts(
             str(r["debtor"]),
             str(r["step"]),
             str(r["status"]),
-            f"{r['total']} {r['currency']}",
+            present.money(
+                r["total"], r["currency"], present.policy_locale(policies, str(r["creditor"]))
+            ),
             flag,
             str(r["subject"]),
         )

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from assistant.bootstrap import App
+from assistant.cli import present
 from assistant.cli.common import (
     AS_OPTION,
     console,
@@ -218,7 +219,7 @@ def unmatched(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "received", "from", "subject", "text")
+    table = present.table("id", "received", "from", "subject", "text")
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -241,7 +242,7 @@ def quarantine(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "received", "size", "from", "error")
+    table = present.table("id", "received", "size", "from", "error")
     for r in rows:
         table.add_row(
             str(r["id"]),

@@ -45,8 +45,8 @@ from assistant.cli.common import (
 )
 from assistant.cli.demo import demo_command
 from assistant.cli.journal import calls_app, notes_app
-from assistant.cli.officer_promises import add_command as promise_add_command
 from assistant.cli.mail import fetch_command, inbox_app, send_command, worker_command
+from assistant.cli.officer_promises import add_command as promise_add_command
 from assistant.cli.serve import serve_command
 from assistant.services.cycle import ENGINES, CycleReport, run_cycle
 from assistant.services.portfolio import ensure_creditor

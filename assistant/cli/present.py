@@ -27,11 +27,16 @@ def formatter(locale: str) -> Formatter:
 
 
 def policy_locale(policies: Mapping[str, Policy], creditor: str | None) -> str:
-    """Return the Babel locale of a creditor's policy (en_GB when unknown)."""
+    """Return the Babel locale of a creditor's policy.
+
+    With no creditor (a row that does not say), the locale every policy shares; en_GB when
+    they differ or there is none.
+    """
     policy = policies.get(creditor or "")
-    if policy is None:
-        return "en_GB"
-    return locale_for(policy.language, policy.jurisdiction)
+    if policy is not None:
+        return locale_for(policy.language, policy.jurisdiction)
+    shared = {locale_for(p.language, p.jurisdiction) for p in policies.values()}
+    return shared.pop() if len(shared) == 1 else "en_GB"
 
 
 def money(amount: Decimal | float | int | None, currency: str | None, locale: str) -> str:

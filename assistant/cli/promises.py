@@ -5,8 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 import typer
-from rich.table import Table
 
+from assistant.cli import present
 from assistant.cli.common import console, get_app, parse_date, print_json
 from assistant.db.engine import session_scope
 from assistant.services.queues import list_promises
@@ -21,6 +21,7 @@ class PromiseStatus(StrEnum):
     KEPT = "kept"
     BROKEN = "broken"
     CANCELLED = "cancelled"
+    ALL = "all"
 
 
 @app.callback()
@@ -30,7 +31,9 @@ def promises() -> None:
 
 @app.command("list")
 def list_command(
-    status: PromiseStatus | None = typer.Option(None, "--status", help="pending|kept|broken"),
+    status: PromiseStatus | None = typer.Option(
+        None, "--status", help="pending|kept|broken|cancelled|all"
+    ),
     due_before: str | None = typer.Option(
         None, "--due-before", help="Only promises due before this day (YYYY-MM-DD)."
     ),
@@ -40,16 +43,20 @@ def list_command(
     application = get_app()
     before = parse_date(due_before) if due_before else None
     with session_scope(application.engine) as session:
-        rows = list_promises(session, status=status.value if status else None, due_before=before)
+        wanted = None if status in (None, PromiseStatus.ALL) else status.value
+        rows = list_promises(session, status=wanted, due_before=before)
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "case", "debtor", "amount", "due", "grace until", "status")
+    table = present.table("id", "case", "debtor", "amount", "due", "grace until", "status")
     for r in rows:
-        amount = "balance" if r["amount"] is None else f"{r['amount']:.2f} {r['currency'] or ''}"
+        loc = present.policy_locale(application.policies, r.get("creditor"))
+        amount = (
+            "balance" if r["amount"] is None else present.money(r["amount"], r["currency"], loc)
+        )
         table.add_row(
-            str(r["id"]), r["case"], r["debtor"], amount, str(r["due_on"]),
-            str(r["grace_until"]), r["status"],
+            str(r["id"]), r["case"], r["debtor"], amount, present.day(r["due_on"], loc),
+            present.day(r["grace_until"], loc), r["status"],
         )  # fmt: skip
     console.print(table)
     console.print(f"{len(rows)} promise(s)")

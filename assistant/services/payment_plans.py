@@ -7,8 +7,8 @@ opens a task, counts as a broken promise and lets the ladder resume per policy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
