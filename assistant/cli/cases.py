@@ -6,7 +6,7 @@ import typer
 
 from assistant.cli.case_print import print_case
 from assistant.cli.common import AS_OPTION, console, fail, get_app, parse_date, print_json
-from assistant.cli.present import day, money, policy_locale, table
+from assistant.cli.present import day, money, policy_locale, several, table
 from assistant.db.engine import session_scope
 from assistant.services.case_control import CaseControlError, pause_case, resume_case
 from assistant.services.case_view import case_details, list_cases
@@ -32,13 +32,16 @@ def list_command(
         print_json(rows)
         return
     policies = application.policies
-    out = table("case", "creditor", "debtor", "status", "step", "balance", "inv.", "last contact")
+    creditors = several(rows, "creditor")
+    headers = ["case", "creditor", "debtor", "status", "step", "balance", "inv.", "last contact"]
+    out = table(*(h for h in headers if creditors or h != "creditor"))
     for r in rows:
         loc = policy_locale(policies, r["creditor"])
-        out.add_row(
+        cells = [
             r["ref"], r["creditor"], r["debtor"], r["status"], r["step"] or "—",
             money(r["balance"], "EUR", loc), str(r["open_invoices"]), day(r["last_contact"], loc),
-        )  # fmt: skip
+        ]  # fmt: skip
+        out.add_row(*(c for i, c in enumerate(cells) if creditors or i != 1))
     console.print(out)
     console.print(f"{len(rows)} case(s)")
 

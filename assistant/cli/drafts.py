@@ -94,28 +94,22 @@ def list_drafts(
         print_json(rows)
         return
     policies = application.policies
-    table = present.table(
-        "id", "case", "creditor", "debtor", "step", "status", "total", "findings", "subject"
-    )
+    creditors = present.several(rows, "creditor")
+    headers = ["id", "case", "creditor", "debtor", "step", "status", "total", "findings"]
+    table = present.table(*(h for h in headers if creditors or h != "creditor"), "subject")
     for r in rows:
         flag = (
             f"[red]{r['blocking']} blocking[/]"
             if r["blocking"]
             else (f"[yellow]{r['warnings']} warn[/]" if r["warnings"] else "[green]valid[/]")
         )
-        table.add_row(
-            str(r["id"]),
-            str(r["case"]),
-            str(r["creditor"]),
-            str(r["debtor"]),
-            str(r["step"]),
-            str(r["status"]),
-            present.money(
-                r["total"], r["currency"], present.policy_locale(policies, str(r["creditor"]))
-            ),
-            flag,
-            str(r["subject"]),
-        )
+        loc = present.policy_locale(policies, str(r["creditor"]))
+        cells = [
+            str(r["id"]), str(r["case"]), str(r["creditor"]), str(r["debtor"]), str(r["step"]),
+            str(r["status"]), present.money(r["total"], r["currency"], loc), flag,
+            str(r["subject"]).removeprefix(f"[{r['case']}]").strip(),  # the case is shown
+        ]  # fmt: skip
+        table.add_row(*(c for i, c in enumerate(cells) if creditors or i != 2))
     console.print(table)
     console.print(f"{len(rows)} draft(s)")
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
+from rich import box
 from rich.table import Column, Table
 from sqlmodel import Session
 
@@ -18,6 +19,12 @@ from assistant.services.officer_common import OfficerActionError
 
 #: Column names whose values are identifiers: never wrapped, never cut.
 ID_COLUMNS = frozenset({"id", "case", "ref", "invoice", "draft", "plan", "#"})
+#: Short values read as one token (a status, an amount, a date): kept on one line.
+TOKEN_COLUMNS = frozenset(
+    {"status", "step", "balance", "total", "amount", "outstanding", "due", "since", "state",
+     "grace until", "next due", "received", "inv.", "days late", "findings", "settled on",
+     "last contact", "kind", "role", "size", "outcome"}
+)  # fmt: skip
 
 
 @lru_cache(maxsize=8)
@@ -58,12 +65,23 @@ def day(value: date | datetime | str | None, locale: str) -> str:
 
 
 def table(*headers: str, title: str | None = None) -> Table:
-    """Return a table whose identifier columns never wrap and whose others fold to fit."""
+    """Return a light table: identifiers and short values on one line, text wrapped to fit."""
     columns = [
-        Column(h, no_wrap=True, overflow="fold") if h in ID_COLUMNS else Column(h, overflow="fold")
+        Column(h, no_wrap=True, overflow="fold")
+        if h in ID_COLUMNS or h in TOKEN_COLUMNS
+        else Column(h, overflow="fold", ratio=1)
         for h in headers
     ]
-    return Table(*columns, title=title)
+    return Table(
+        *columns, title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+        padding=(0, 1), collapse_padding=True,
+        header_style="bold",
+    )  # fmt: skip
+
+
+def several(rows: list[dict], key: str) -> bool:
+    """Return whether `rows` hold more than one value of `key` (a column worth showing)."""
+    return len({r.get(key) for r in rows}) > 1
 
 
 def run_action(actor: str | None, action: Callable[[Session, str], str]) -> None:
