@@ -164,3 +164,12 @@ def test_an_insolvent_case_shows_the_claim_with_frozen_invoices_and_its_deadline
         record_publication(s, case_ref, date(2026, 12, 31), "alice")
         claim = insolvency_claim(s, case_ref)
     assert claim["deadline"] == date(2027, 2, 28) and claim["deadline_from"] == "publication"
+
+
+def test_the_daily_cycle_follows_the_plans(app, case_ref, plan_id):
+    report = run_cycle(app, FIRST + timedelta(days=4), creditor=SLUG)  # nothing paid
+    assert report.counts[SLUG]["plan_instalments_broken"] == 1
+    with session_scope(app.engine) as s:
+        assert show_plan(s, plan_id)["status"] == "broken"
+    [letter] = load(app, case_ref)[2]
+    assert letter.status == "pending"  # the same cycle resumed the ladder
