@@ -13,10 +13,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from assistant.db.models import AuditEvent, Case, Creditor, Invoice
+from assistant.db.models import AuditEvent, Case, Creditor
 from assistant.policy.schema import Policy
 from assistant.services.audit import record
-from assistant.services.officer_common import OfficerActionError, case_by_ref, case_policy
+from assistant.services.officer_common import (
+    OfficerActionError,
+    case_by_ref,
+    case_currency,
+    case_policy,
+)
 from assistant.services.reply_effects import record_promise
 
 CALL_OUTCOMES = ("reached", "voicemail", "no_answer", "wrong_number", "promise")
@@ -69,13 +74,9 @@ def add_promise(
     if case.status == "closed":
         raise OfficerActionError(f"case {ref} is closed")
     policy = case_policy(session, case, policies)
-    currency = session.exec(
-        select(Invoice.currency).where(
-            Invoice.debtor_id == case.debtor_id, Invoice.status == "open"
-        )
-    ).first()
+    currency = case_currency(session, case)
     promise = record_promise(
-        session, case, due_on, amount, currency or "EUR", policy.promises.grace_days,
+        session, case, due_on, amount, currency, policy.promises.grace_days,
         source=via, on=on, actor=actor, note=note.strip(),
     )  # fmt: skip
     return {

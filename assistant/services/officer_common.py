@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, select
 
-from assistant.db.models import Case, Creditor
+from assistant.db.models import Case, Creditor, Invoice
 from assistant.policy.schema import Policy
 
 
@@ -29,3 +29,13 @@ def case_policy(session: Session, case: Case, policies: Mapping[str, Policy]) ->
     if policy is None:
         raise OfficerActionError(f"no policy for the creditor of case {case.ref}")
     return policy
+
+
+def case_currency(session: Session, case: Case) -> str:
+    """Return the currency of the case's open invoices (EUR when none is open)."""
+    currency = session.exec(
+        select(Invoice.currency).where(
+            Invoice.debtor_id == case.debtor_id, Invoice.status == "open"
+        )
+    ).first()
+    return currency or "EUR"

@@ -21,7 +21,12 @@ from assistant.db.officer_models import PaymentPlan, PlanInstalment
 from assistant.domain import from_cents, to_cents
 from assistant.policy.schema import Policy
 from assistant.services.audit import record
-from assistant.services.officer_common import OfficerActionError, case_by_ref, case_policy
+from assistant.services.officer_common import (
+    OfficerActionError,
+    case_by_ref,
+    case_currency,
+    case_policy,
+)
 
 PLAN_STATUSES = ("active", "completed", "broken", "cancelled")
 
@@ -94,8 +99,10 @@ def add_plan(
     ).first()
     if live is not None:
         raise OfficerActionError(f"case {ref} already has active plan #{live.id}")
+    currency = case_currency(session, case)
     plan = PaymentPlan(
         case_id=case.id or 0,
+        currency=currency,
         grace_days=policy.promises.grace_days,
         note=note.strip() or None,
         created_by=actor,
@@ -109,7 +116,7 @@ def add_plan(
                 plan_id=plan.id or 0, position=position, due_on=due, amount_cents=to_cents(amount)
             )
         )
-    _wait_for_next(case, max(days) + timedelta(days=plan.grace_days))
+    _wait_until(case, max(days) + timedelta(days=plan.grace_days))
     session.add(case)
     record(
         session, actor, "plan.recorded", "case", case.ref, plan=plan.id, note=plan.note,
@@ -118,7 +125,7 @@ def add_plan(
     return plan.id or 0
 
 
-def _wait_for_next(case: Case, until: date) -> None:
+def _wait_until(case: Case, until: date) -> None:
     """Keep the ladder waiting until `until` (the plan's last date plus grace)."""
     case.paused_until = until + timedelta(days=1)
     if case.status == "active":
