@@ -336,14 +336,17 @@ def test_a_batch_revision_rebuilds_referenced_tables_without_losing_rows(
     shutil.copytree(
         migrations.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (scripts / "versions" / "0002_test.py").write_text(NEXT_REVISION)
+    # The test revision follows whatever revision is newest today.
+    text = NEXT_REVISION.replace('revision = "0002"', 'revision = "next_test"', 1)
+    text = text.replace('down_revision = "0001"', f'down_revision = "{migrations.head()}"')
+    (scripts / "versions" / "next_test.py").write_text(text)
     monkeypatch.setattr(migrations, "MIGRATIONS_DIR", scripts)
     migrations.script_directory.cache_clear()
     try:
         previous_release_database(db_url)
         before = snapshot(db_url)
         engine = make_engine(db_url)
-        assert migrations.upgrade(engine) == (None, "0002")
+        assert migrations.upgrade(engine) == (None, "next_test")
         with engine.connect() as conn:
             versions = conn.execute(sa.text('SELECT version FROM "case" ORDER BY id')).all()
             assert versions == [(0,), (0,)]
