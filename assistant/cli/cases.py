@@ -7,15 +7,9 @@ from typing import Any
 
 import typer
 
+from assistant.cli.case_print import print_case
 from assistant.cli.common import AS_OPTION, console, fail, get_app, parse_date, print_json
-from assistant.cli.display import (
-    currency_of,
-    day,
-    display_policies,
-    formatter_of,
-    money,
-    people_table,
-)
+from assistant.cli.present import day, money, policy_locale, several, table
 from assistant.db.engine import session_scope
 from assistant.services.case_control import CaseControlError, pause_case, resume_case
 from assistant.services.case_view import case_details, list_cases
@@ -28,7 +22,7 @@ app = typer.Typer(
 @app.command("list")
 def list_command(
     status: str | None = typer.Option(
-        None, "--status", help="active|paused|promise|handoff|closed"
+        None, "--status", help="active|paused|promise|handoff|closed|all"
     ),
     creditor: str | None = typer.Option(None, "--creditor", help="Creditor slug."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -36,37 +30,22 @@ def list_command(
     """List cases with their balance and ladder step."""
     application = get_app()
     with session_scope(application.engine) as session:
-        rows = list_cases(session, status=status, creditor=creditor)
+        rows = list_cases(session, status=None if status == "all" else status, creditor=creditor)
     if as_json:
         print_json(rows)
         return
-    policies = display_policies(application)
-    lines = []
+    policies = application.policies
+    creditors = several(rows, "creditor")
+    headers = ["case", "creditor", "debtor", "status", "step", "balance", "inv.", "last contact"]
+    out = table(*(h for h in headers if creditors or h != "creditor"))
     for r in rows:
-        fmt = formatter_of(policies, r["creditor"])
-        lines.append(
-            (
-                r["ref"],
-                r["creditor"],
-                r["debtor"],
-                r["status"],
-                r["step"] or "—",
-                money(fmt, r["balance"], currency_of(policies, r["creditor"]) or ""),
-                str(r["open_invoices"]),
-                day(fmt, r["last_contact"]),
-            )
-        )
-    headers = ["case", "creditor", "debtor", "status", "step", "balance", "invoices"]
-    headers.append("last contact")
-    one_creditor = len({r["creditor"] for r in rows}) <= 1
-    keep = [i for i, h in enumerate(headers) if not (h == "creditor" and one_creditor)]
-    table = people_table(
-        [headers[i] for i in keep],
-        [[line[i] for i in keep] for line in lines],
-        identifiers=("case",),
-        whole=("status", "step", "balance", "invoices", "last contact"),
-    )
-    console.print(table)
+        loc = policy_locale(policies, r["creditor"])
+        cells = [
+            r["ref"], r["creditor"], r["debtor"], r["status"], r["step"] or "—",
+            money(r["balance"], "EUR", loc), str(r["open_invoices"]), day(r["last_contact"], loc),
+        ]  # fmt: skip
+        out.add_row(*(c for i, c in enumerate(cells) if creditors or i != 1))
+    console.print(out)
     console.print(f"{len(rows)} case(s)")
 
 
@@ -85,83 +64,7 @@ def show(
     if as_json:
         print_json(data)
         return
-    d = data["debtor"]
-    policies = display_policies(application)
-    loc = formatter_of(policies, data["creditor"])
-    console.rule(f"{data['ref']} — {d['name']} ({d['ref']}) — {data['creditor']}")
-    console.print(
-        f"Status: [bold]{data['status']}[/]   step: {data['step'] or '—'}   "
-        f"last contact: {day(loc, data['last_contact'])}   "
-        f"balance: {money(loc, data['balance'], currency_of(policies, data['creditor']) or '')}"
-    )
-    console.print(
-        "Contacts: "
-        + (
-            ", ".join(c["email"] + ("" if c["valid"] else " (invalid)") for c in data["contacts"])
-            or "none"
-        )
-    )
-    h = data["history"]
-    rate = "—" if h["on_time_rate"] is None else f"{h['on_time_rate']:.0%}"
-    late = "—" if h["average_days_late"] is None else f"{h['average_days_late']:.1f}"
-    console.print(
-        f"History (12 months): {h['paid_invoices']} paid, on time {rate}, average days late {late}, "
-        f"promises kept {h['promises_kept']} / broken {h['promises_broken']}, "
-        f"open disputes {h['open_disputes']}"
-    )
-    lines = [
-        (
-            i["number"],
-            day(loc, i["due_date"]),
-            money(loc, i["amount"], i.get("currency") or "EUR"),
-            money(loc, i["outstanding"], i.get("currency") or "EUR"),
-            i["status"],
-            str(i["days_late"] if i["days_late"] is not None else ""),
-        )
-        for i in data["invoices"]
-    ]
-    headers = ("invoice", "due", "amount", "outstanding", "status", "days late")
-    console.print(
-        people_table(
-            headers, lines, identifiers=("invoice",), whole=("due", "amount", "outstanding")
-        )
-    )
-    for title, key, fmt in (
-        (
-            "Drafts",
-            "drafts",
-            lambda x: f"#{x['id']} {x['step']} {x['status']} ({x['engine']}) {x['subject']}",
-        ),
-        (
-            "Promises",
-            "promises",
-            lambda x: (
-                f"#{x['id']} "
-                + ("the balance" if x["amount"] is None else money(loc, x["amount"], x["currency"]))
-                + f" by {day(loc, x['due_on'])} — {x['status']}"
-            ),
-        ),
-        (
-            "Hand-offs",
-            "handoffs",
-            lambda x: (
-                f"#{x['id']} {x['status']} {x['reason']}: {x['summary']} evidence={x['evidence']}"
-            ),
-        ),
-        ("Tasks", "tasks", lambda x: f"#{x['id']} {x['kind']} {x['status']}: {x['detail']}"),
-        (
-            "Replies",
-            "messages",
-            lambda x: (
-                f"#{x['id']} {day(loc, x['received_at'])} {x['from']} [{x['status']}] "
-                f"{reading(x['analysis'])}\n    {x['reply_text'] or ''}"
-            ),
-        ),
-    ):
-        if data[key]:
-            console.print(f"[bold]{title}[/]")
-            for item in data[key]:
-                console.print("  " + fmt(item), highlight=False, markup=False)
+    print_case(data, policy_locale(application.policies, data["creditor"]))
 
 
 def reading(analysis: Any) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 import typer
 from sqlmodel import Session, col, select
 
+from assistant.cli import present
 from assistant.cli.common import AS_OPTION, console, fail, get_app, policies_or_fail, print_json
-from assistant.cli.display import display_policies, formatter_of, money, people_table
 from assistant.db.engine import session_scope
 from assistant.db.models import Case, Creditor, Debtor, Draft
 from assistant.services.approval import (
@@ -94,40 +94,23 @@ def list_drafts(
     if as_json:
         print_json(rows)
         return
-    policies = display_policies(application)
-    lines = []
+    policies = application.policies
+    creditors = present.several(rows, "creditor")
+    headers = ["id", "case", "creditor", "debtor", "step", "status", "total", "findings"]
+    table = present.table(*(h for h in headers if creditors or h != "creditor"), "subject")
     for r in rows:
         flag = (
             f"[red]{r['blocking']} blocking[/]"
             if r["blocking"]
             else (f"[yellow]{r['warnings']} warn[/]" if r["warnings"] else "[green]valid[/]")
         )
-        fmt = formatter_of(policies, str(r["creditor"]))
-        lines.append(
-            (
-                str(r["id"]),
-                str(r["case"]),
-                str(r["creditor"]),
-                str(r["debtor"]),
-                str(r["step"]),
-                str(r["status"]),
-                money(fmt, r["total"], r["currency"]),
-                flag,
-                str(r["subject"]),
-            )
-        )
-    headers = ["id", "case", "creditor", "debtor", "step", "status", "total", "findings", "subject"]
-    # At 80 columns the subject (see `drafts show`) and a creditor shared by every row go.
-    drop = {"subject"} if console.width < 120 else set()
-    if len({r["creditor"] for r in rows}) <= 1:
-        drop.add("creditor")
-    keep = [i for i, h in enumerate(headers) if h not in drop]
-    table = people_table(
-        [headers[i] for i in keep],
-        [[line[i] for i in keep] for line in lines],
-        identifiers=("id", "case"),
-        whole=("step", "status", "total", "findings"),
-    )
+        loc = present.policy_locale(policies, str(r["creditor"]))
+        cells = [
+            str(r["id"]), str(r["case"]), str(r["creditor"]), str(r["debtor"]), str(r["step"]),
+            str(r["status"]), present.money(r["total"], r["currency"], loc), flag,
+            str(r["subject"]).removeprefix(f"[{r['case']}]").strip(),  # the case is shown
+        ]  # fmt: skip
+        table.add_row(*(c for i, c in enumerate(cells) if creditors or i != 2))
     console.print(table)
     console.print(f"{len(rows)} draft(s)")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 import typer
-from rich.table import Table
 
+from assistant.cli import present
 from assistant.cli.common import AS_OPTION, console, fail, get_app, print_json
 from assistant.db.engine import session_scope
 from assistant.services.queues import QueueError, handoff_details, list_handoffs, resolve_handoff
@@ -37,7 +37,7 @@ def list_command(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "case", "debtor", "reason", "status", "since", "summary")
+    table = present.table("id", "case", "debtor", "reason", "status", "since", "summary")
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -74,7 +74,7 @@ def show(
         out(f"  evidence: « {span} »", markup=False, highlight=False)
     if data["resolution"]:
         out(f"Resolved by {data['resolved_by']}: {data['resolution']}", markup=False)
-    table = Table("invoice", "due", "outstanding", "status")
+    table = present.table("invoice", "due", "outstanding", "status")
     for i in data["invoices"]:
         table.add_row(i["number"], str(i["due_date"]), f"{i['outstanding']:.2f}", i["status"])
     out(table)

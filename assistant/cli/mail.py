@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from assistant.bootstrap import App
+from assistant.cli import present
 from assistant.cli.common import (
     AS_OPTION,
     console,
@@ -217,7 +218,9 @@ def unmatched(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "received", "from", "subject", "text", "suggested", "why not applied")
+    table = present.table(
+        "id", "received", "from", "subject", "text", "suggested", "why not applied"
+    )
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -268,7 +271,7 @@ def quarantine(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "received", "size", "from", "error")
+    table = present.table("id", "received", "size", "from", "error")
     for r in rows:
         table.add_row(
             str(r["id"]),

@@ -18,17 +18,20 @@ from rich.table import Column, Table
 from assistant import __version__
 from assistant.cli import (
     cases,
+    contacts,
     db,
     drafts,
     handoffs,
     imports,
     llm,
+    plans,
     policy,
     promises,
     replies,
     tasks,
     users,
 )
+from assistant.cli.attest import attest_command, insolvency_command
 from assistant.cli.chat import chat_command
 from assistant.cli.common import (
     AS_OPTION,
@@ -41,7 +44,9 @@ from assistant.cli.common import (
     set_actor,
 )
 from assistant.cli.demo import demo_command
+from assistant.cli.journal import calls_app, notes_app
 from assistant.cli.mail import fetch_command, inbox_app, send_command, worker_command
+from assistant.cli.officer_promises import add_command as promise_add_command
 from assistant.cli.serve import serve_command
 from assistant.services.cycle import ENGINES, CycleReport, run_cycle
 from assistant.services.portfolio import ensure_creditor
@@ -66,6 +71,13 @@ app.add_typer(promises.app, name="promises")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(contacts.app, name="contacts")
+app.add_typer(notes_app, name="notes")
+app.add_typer(calls_app, name="calls")
+app.add_typer(plans.app, name="plans")
+promises.app.command("add")(promise_add_command)
+drafts.app.command("attest")(attest_command)
+cases.app.command("insolvency")(insolvency_command)
 app.command("demo")(demo_command)
 app.command("send")(send_command)
 app.command("fetch")(fetch_command)

@@ -6,8 +6,8 @@ from enum import StrEnum
 
 import typer
 
+from assistant.cli import present
 from assistant.cli.common import console, get_app, parse_date, print_json
-from assistant.cli.display import people_table
 from assistant.db.engine import session_scope
 from assistant.services.queues import list_promises
 
@@ -32,7 +32,7 @@ def promises() -> None:
 @app.command("list")
 def list_command(
     status: PromiseStatus | None = typer.Option(
-        None, "--status", help="pending|kept|broken|cancelled|all (default: all)"
+        None, "--status", help="pending|kept|broken|cancelled|all"
     ),
     due_before: str | None = typer.Option(
         None, "--due-before", help="Only promises due before this day (YYYY-MM-DD)."
@@ -43,26 +43,20 @@ def list_command(
     application = get_app()
     before = parse_date(due_before) if due_before else None
     with session_scope(application.engine) as session:
-        wanted = status.value if status and status != PromiseStatus.ALL else None
+        wanted = None if status in (None, PromiseStatus.ALL) else status.value
         rows = list_promises(session, status=wanted, due_before=before)
     if as_json:
         print_json(rows)
         return
-    lines = [
-        (
-            str(r["id"]),
-            r["case"],
-            r["debtor"],
-            "balance" if r["amount"] is None else f"{r['amount']:.2f} {r['currency'] or ''}",
-            str(r["due_on"]),
-            str(r["grace_until"]),
-            r["status"],
+    table = present.table("id", "case", "debtor", "amount", "due", "grace until", "status")
+    for r in rows:
+        loc = present.policy_locale(application.policies, r.get("creditor"))
+        amount = (
+            "balance" if r["amount"] is None else present.money(r["amount"], r["currency"], loc)
+        )
+        table.add_row(
+            str(r["id"]), r["case"], r["debtor"], amount, present.day(r["due_on"], loc),
+            present.day(r["grace_until"], loc), r["status"],
         )  # fmt: skip
-        for r in rows
-    ]
-    headers = ("id", "case", "debtor", "amount", "due", "grace until", "status")
-    table = people_table(
-        headers, lines, identifiers=("id", "case"), whole=("amount", "due", "grace until", "status")
-    )
     console.print(table)
     console.print(f"{len(rows)} promise(s)")

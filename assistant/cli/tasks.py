@@ -5,8 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 import typer
-from rich.table import Table
 
+from assistant.cli import present
 from assistant.cli.common import AS_OPTION, console, fail, get_app, print_json
 from assistant.db.engine import session_scope
 from assistant.services.queues import QueueError, complete_task, list_tasks
@@ -34,7 +34,7 @@ def list_command(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "case", "kind", "status", "detail")
+    table = present.table("id", "case", "kind", "status", "detail")
     for r in rows:
         table.add_row(str(r["id"]), r["case"] or "—", r["kind"], r["status"], r["detail"][:120])
     console.print(table)

@@ -14,6 +14,7 @@ from assistant.db import (  # noqa: F401  (registers the tables)
     llm_models,
     mail_models,
     models,
+    officer_models,
     reply_models,
     user_models,
 )

@@ -49,6 +49,10 @@ class Contact(SQLModel, table=True):
     name: str | None = None
     valid: bool = True
     invalid_reason: str | None = None
+    role: str | None = None  # ap | finance | manager | other (officer-given)
+    source: str | None = None  # import | reply | officer; None: before the column existed
+    confirmed_by: str | None = None  # the officer who confirmed or re-validated it
+    confirmed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -62,8 +62,9 @@ def case_timeline(session: Session, ref: str, on: date) -> dict[str, Any] | None
     for p in _payments(session, case.debtor_id):
         entries.append(_entry(p["paid_on"], "payment", f"Payment {p['reference']}", payment=p))
     for e in _audit(session, case, details):
-        kind = "note" if e["action"] == "case.note" else "audit"
-        entries.append(_entry(e["at"], kind, e["action"], event=e))
+        kind = {"case.note": "note", "case.call": "call"}.get(e["action"], "audit")
+        title = f"Call ({e['payload'].get('outcome')})" if kind == "call" else e["action"]
+        entries.append(_entry(e["at"], kind, title, event=e))
     entries.sort(key=lambda e: _moment(e["at"]), reverse=True)
     return {**details, "timeline": entries}
 

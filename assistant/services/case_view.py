@@ -22,6 +22,10 @@ from assistant.db.models import (
 )
 from assistant.domain import ClientHistory, from_cents
 from assistant.importing.history import load_histories
+from assistant.services.case_journal import journal
+from assistant.services.contacts import contact_state
+from assistant.services.insolvency import insolvency_claim
+from assistant.services.payment_plans import case_plans
 
 
 def history_dict(h: ClientHistory) -> dict[str, Any]:
@@ -122,7 +126,14 @@ def case_details(session: Session, ref: str, on: date) -> dict[str, Any] | None:
             "key_account": debtor.key_account,
         },
         "contacts": [
-            {"email": c.email, "valid": c.valid, "invalid_reason": c.invalid_reason}
+            {
+                "email": c.email,
+                "valid": c.valid,
+                "invalid_reason": c.invalid_reason,
+                "state": contact_state(c),
+                "name": c.name,
+                "role": c.role,
+            }
             for c in contacts
         ],
         "balance": float(from_cents(sum(i.outstanding_cents for i in open_inv))),
@@ -162,6 +173,7 @@ def case_details(session: Session, ref: str, on: date) -> dict[str, Any] | None:
                 "currency": p.currency,
                 "due_on": p.due_on,
                 "status": p.status,
+                "source": p.source,
             }
             for p in promises
         ],
@@ -180,6 +192,9 @@ def case_details(session: Session, ref: str, on: date) -> dict[str, Any] | None:
             {"id": t.id, "kind": t.kind, "detail": t.detail, "status": t.status} for t in tasks
         ],
         "messages": _messages(session, case.id or 0),
+        "journal": journal(session, case.ref),
+        "plans": case_plans(session, case.id or 0),
+        "insolvency": insolvency_claim(session, case.ref),
     }
 
 

@@ -39,6 +39,7 @@ from assistant.services.audit import event_row, record, record_many
 from assistant.services.case_control import open_handoff
 from assistant.services.draft_state import ApprovalError
 from assistant.services.leases import LeaseBusy, hold_lease
+from assistant.services.payment_plans import check_plans
 from assistant.services.portfolio import (
     LIVE_DRAFT_STATUSES,
     Portfolio,
@@ -515,6 +516,8 @@ def _plan_creditor(
     creditor = ensure_creditor(session, policy)
     promised = check_promises(session, creditor.id or 0, on, actor)
     counts.update({f"promises_{k}": v for k, v in promised.items() if v})
+    planned = check_plans(session, creditor.id or 0, on, actor)  # officer-accepted plans
+    counts.update({f"plan_instalments_{k}": v for k, v in planned.items() if v})
     pf = load_portfolio(session, creditor, on)
     histories = load_histories(session, creditor.id or 0, on)
     debtor_ids = sorted(set(pf.invoices) | {c.debtor_id for c in pf.cases.values()})

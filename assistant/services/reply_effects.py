@@ -241,6 +241,50 @@ def apply_analysis(
     return out
 
 
+def record_promise(
+    session: Session,
+    case: Case,
+    due_on: date,
+    amount: Decimal | None,
+    currency: str | None,
+    grace_days: int,
+    *,
+    source: str,
+    on: date,
+    actor: str,
+    **audit: Any,
+) -> Promise:
+    """Record a pending promise (replacing the pending one) and pause the case until it falls due."""
+    # A new promise replaces the one still pending: only the latest word counts, and the
+    # earlier date must not be settled as "broken" behind the debtor's back.
+    for old_id in session.exec(
+        select(Promise.id).where(Promise.case_id == case.id, Promise.status == "pending")
+    ).all():
+        try:
+            compare_and_set(
+                session, Promise, old_id or 0, "pending", {"status": "cancelled", "resolved_on": on}
+            )
+        except StaleTransition:
+            continue  # settled meanwhile (kept or broken): nothing left to supersede
+        record(session, actor, "promise.superseded", "promise", old_id, case=case.ref)
+    promise = Promise(
+        case_id=case.id or 0,
+        due_on=due_on,
+        grace_days=grace_days,
+        amount_cents=None if amount is None else to_cents(amount),
+        currency=currency,
+        source=source,
+    )
+    session.add(promise)
+    _set_status(session, case, "promise")
+    session.flush()
+    record(
+        session, actor, "promise.recorded", "promise", promise.id, case=case.ref, due_on=due_on,
+        amount=amount, currency=currency, source=source, **audit,
+    )  # fmt: skip
+    return promise
+
+
 def _promise(
     session: Session,
     case: Case,
@@ -256,46 +300,15 @@ def _promise(
         detail = "Promise without a clear date: confirm with the debtor. " + _summary(analysis)
         _task(session, case, "confirm_promise", detail, actor, out)
         return
-    # A new promise replaces the one still pending: only the latest word counts, and the
-    # earlier date must not be settled as "broken" behind the debtor's back.
-    for old_id in session.exec(
-        select(Promise.id).where(Promise.case_id == case.id, Promise.status == "pending")
-    ).all():
-        try:
-            compare_and_set(
-                session, Promise, old_id or 0, "pending",
-                {"status": "cancelled", "resolved_on": received_on},
-            )  # fmt: skip
-        except StaleTransition:
-            continue  # settled meanwhile (kept or broken): nothing left to supersede
-        record(session, actor, "promise.superseded", "promise", old_id, case=case.ref)
     currency = None
     if reading.amount is not None:
         currency = reading.currency or _case_currency(session, case)
-    promise = Promise(
-        case_id=case.id or 0,
-        due_on=reading.date,
-        grace_days=policy.promises.grace_days,
-        amount_cents=None if reading.amount is None else to_cents(reading.amount),
-        currency=currency,
-        source="reply",
-    )
-    session.add(promise)
-    _set_status(session, case, "promise")
-    session.flush()
+    promise = record_promise(
+        session, case, reading.date, reading.amount, currency, policy.promises.grace_days,
+        source="reply", on=received_on, actor=actor,
+    )  # fmt: skip
     out.promise_id = promise.id
     out.actions.append(f"promise recorded for {reading.date.isoformat()}")
-    record(
-        session,
-        actor,
-        "promise.recorded",
-        "promise",
-        promise.id,
-        case=case.ref,
-        due_on=reading.date,
-        amount=reading.amount,
-        currency=currency,
-    )
     details = {
         "promise_date": reading.date,
         "promise_amount": reading.amount,

@@ -126,7 +126,7 @@ def test_promises_list_filters_by_status_and_date(app, case_ref, run):
     assert (
         len(json.loads(run("promises", "list", "--due-before", "2026-12-06", "--json").output)) == 1
     )
-    assert "1250.00 EUR" in run("promises", "list", "--status", "pending").output
+    assert "1 250,00 €" in run("promises", "list", "--status", "pending").output  # French view
     run("promises", "list", "--status", "forgotten", code=2)
 
 
