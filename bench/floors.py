@@ -84,11 +84,14 @@ def invoice_file(folder: Path, slug: str) -> Path:
 def database(backend: str, path: Path) -> Iterator[str]:
     """Yield the URL of an empty database (a new SQLite file or PostgreSQL schema); drop it."""
     if backend == "sqlite":
-        path.unlink(missing_ok=True)
+        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+        for f in files:
+            f.unlink(missing_ok=True)
         try:
             yield f"sqlite:///{path}"
         finally:
-            path.unlink(missing_ok=True)
+            for f in files:
+                f.unlink(missing_ok=True)
         return
     from bench.chaos import database as pg_database
 
