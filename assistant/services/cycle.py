@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -101,6 +101,9 @@ class CycleReport:
             "notes": list(self.notes),
             "busy": dict(self.busy),
         }
+
+
+_DRAFTS: Table = Draft.__table__  # type: ignore[attr-defined]
 
 
 def _assign_refs(session: Session, seeds: Sequence[str]) -> list[str]:
@@ -338,7 +341,8 @@ class _Batch:
             )
             for p in self.pending
         ]
-        stmt = insert(Draft).returning(col(Draft.id), sort_by_parameter_order=True)
+        # Core, not ORM-enabled, INSERT: the rows are plain dicts and no instance is built.
+        stmt = insert(_DRAFTS).returning(_DRAFTS.c.id, sort_by_parameter_order=True)
         while todo:
             try:
                 with self.session.begin_nested():

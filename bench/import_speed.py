@@ -1,0 +1,197 @@
+"""Import benchmark against its floor: the importer versus reading the file plus a bulk insert.
+
+    python bench/import_speed.py [--invoices 100000] [--backend sqlite|postgresql] [--runs 3]
+    python bench/import_speed.py --series 10000 100000 [1000000]
+
+Each run is a child process with an empty database. It times `import_invoices` of the three
+creditors of a generated portfolio (1 debtor per 5 invoices), then the floor of that work on
+the same machine in the same run: `read_table` of the same files (the reader the importer
+uses) plus a Core `executemany` INSERT of the rows the import wrote (creditors, debtors,
+invoices) into another empty database. It prints the medians with their range, rows/s, the
+ratio import / floor and the run's peak RSS. PostgreSQL needs RELANCE_TEST_DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.floors import (  # noqa: E402
+    AS_OF,
+    SLUGS,
+    Timer,
+    build,
+    database,
+    fmt,
+    invoice_file,
+    load_average,
+    machine,
+    peak_rss_mb,
+    portfolio,
+    run_child,
+    spread,
+)
+
+CHUNK = 5000
+
+
+def import_all(app: Any, folder: Path) -> int:
+    """Import the invoices of every creditor of `folder`; return the rows read."""
+    from assistant.importing.service import import_invoices
+
+    rows = 0
+    for slug in SLUGS:
+        report = import_invoices(
+            app,
+            invoice_file(folder, slug),
+            slug,
+            mapping=folder / slug / "mapping.yaml",
+            today=AS_OF,
+        )
+        if not report.ok:
+            raise SystemExit(f"import of {slug} failed: {report.errors[:5]}")
+        rows += report.rows
+    return rows
+
+
+def floor(source: Any, target: Any, folder: Path) -> tuple[float, float]:
+    """Time reading the files and bulk-inserting the rows `source` holds; return both (s)."""
+    import sqlalchemy as sa
+
+    from assistant.db.models import Creditor, Debtor, Invoice
+    from assistant.importing.mapping import load_mapping
+    from assistant.importing.reading import read_table
+
+    with Timer() as read:
+        for slug in SLUGS:
+            mp = load_mapping(folder / slug / "mapping.yaml")
+            read_table(
+                invoice_file(folder, slug),
+                delimiter=mp.delimiter,
+                encoding=mp.encoding,
+                sheet=mp.sheet,
+            )
+    written = 0.0
+    with source.engine.connect() as src, target.engine.begin() as dst:
+        for model in (Creditor, Debtor, Invoice):
+            table: sa.Table = model.__table__  # type: ignore[attr-defined]
+            result = src.execution_options(stream_results=True).execute(sa.select(table))
+            for part in result.mappings().partitions(CHUNK):  # reading is not timed
+                rows = [dict(r) for r in part]
+                with Timer() as t:
+                    dst.execute(sa.insert(table), rows)
+                written += t.seconds
+    return read.seconds, written
+
+
+def child(args: argparse.Namespace) -> None:
+    """Run one import and its floor; print the figures as JSON."""
+    folder = Path(args.folder)
+    work = Path(args.work)
+    with database(args.backend, work / "import.db") as url:
+        app = build(url)
+        _ = app.engine  # the schema is created before the clock starts
+        with Timer() as t:
+            rows = import_all(app, folder)
+        import_rss = peak_rss_mb()
+        with database(args.backend, work / "floor.db") as floor_url:
+            target = build(floor_url)
+            _ = target.engine
+            read_s, insert_s = floor(app, target, folder)
+            target.close()
+        app.close()
+    figures = {
+        "rows": rows,
+        "import_s": t.seconds,
+        "floor_read_s": read_s,
+        "floor_insert_s": insert_s,
+        "import_peak_rss_mb": import_rss,
+    }
+    print(json.dumps(figures))
+
+
+def measure(invoices: int, backend: str, runs: int, work: Path) -> dict[str, Any]:
+    """Run `runs` children on one portfolio size; return medians and ranges."""
+    folder = portfolio(work, invoices)
+    results = [
+        run_child(
+            Path(__file__),
+            ["--backend", backend, "--folder", str(folder), "--work", str(work)],
+        )
+        for _ in range(runs)
+    ]
+    rows = results[0]["rows"]
+    floors = [r["floor_read_s"] + r["floor_insert_s"] for r in results]
+    return {
+        "invoices": invoices,
+        "backend": backend,
+        "runs": runs,
+        "rows": rows,
+        "load": load_average(),
+        "import_s": spread([r["import_s"] for r in results]),
+        "rows_per_s": spread([rows / r["import_s"] for r in results]),
+        "floor_s": spread(floors),
+        "floor_read_s": spread([r["floor_read_s"] for r in results]),
+        "floor_insert_s": spread([r["floor_insert_s"] for r in results]),
+        "ratio": spread([r["import_s"] / f for r, f in zip(results, floors, strict=True)]),
+        "peak_rss_mb": spread([r["import_peak_rss_mb"] for r in results]),
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Return the figures as a Markdown table."""
+    head = (
+        "| Invoices | Backend | Import s | Rows/s | Floor s (read + insert) | "
+        "Import / floor | Peak RSS MiB | Load |\n|---|---|---|---|---|---|---|---|"
+    )
+    lines = [
+        f"| {r['invoices']:,} | {r['backend']} | {fmt(r['import_s'], 1)} | "
+        f"{fmt(r['rows_per_s'])} | {fmt(r['floor_s'], 1)} "
+        f"({r['floor_read_s']['median']:.1f} + {r['floor_insert_s']['median']:.1f}) | "
+        f"{fmt(r['ratio'], 1, '×')} | {fmt(r['peak_rss_mb'])} | {r['load']} |"
+        for r in rows
+    ]
+    return "\n".join([head, *lines])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, measure, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument("--series", type=int, nargs="+", help="several sizes, e.g. 10000 100000")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="keep generated portfolios in this folder")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args)
+        return 0
+    sizes = args.series or [args.invoices]
+
+    def go(work: Path) -> list[dict[str, Any]]:
+        return [measure(n, args.backend, args.runs, work) for n in sizes]
+
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        rows = go(args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="relance-import-") as tmp:
+            rows = go(Path(tmp))
+    print(json.dumps(rows, indent=2) if args.json else f"{machine()}\n\n{table(rows)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
