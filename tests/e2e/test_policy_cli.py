@@ -65,10 +65,12 @@ def test_check_of_the_shipped_policies_has_no_indemnity_warning(relance):
     assert not {"terms.indemnity_amount", "terms.indemnity_bands"} & fields
 
 
-def test_check_warns_when_english_letters_would_sign_off_in_french(relance):
-    result = as_json(
-        relance("policy", "check", str(ROOT / "policies" / "atelier-bois.yaml"), "--json")
-    )
+def test_check_warns_when_english_letters_would_sign_off_in_french(relance, tmp_path):
+    lines = ATELIER.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.strip() == "translations:")
+    untranslated = tmp_path / "atelier-bois.yaml"
+    untranslated.write_text("".join(lines[:at] + lines[at + 2 :]), encoding="utf-8")
+    result = as_json(relance("policy", "check", str(untranslated), "--json"))
     [entry] = result["files"]
     [warning] = [w for w in entry["warnings"] if w["field"] == "voice.translations"]
     assert "salutations distinguées" in warning["message"]
