@@ -93,8 +93,13 @@ def test_a_registered_formal_notice_without_a_postal_address_is_blocked(renderer
 
 def test_an_english_letter_without_an_english_sign_off_is_flagged(renderer):
     english = replace(DEBTOR, language="en")
-    _, warnings = blocking_codes(letter_for(renderer, "reminder_1", debtor=english), debtor=english)
+    voice = ATELIER.voice.model_copy(update={"translations": {}})
+    untranslated = ATELIER.model_copy(update={"voice": voice})
+    letter = letter_for(renderer, "reminder_1", policy=untranslated, debtor=english)
+    _, warnings = blocking_codes(letter, policy=untranslated, debtor=english)
     assert "untranslated_sign_off" in warnings
+    _, warnings = blocking_codes(letter_for(renderer, "reminder_1", debtor=english), debtor=english)
+    assert "untranslated_sign_off" not in warnings  # the shipped agency policy signs off in English
     letter = letter_for(renderer, "reminder_1", policy=DISTRIB, debtor=english)
     _, warnings = blocking_codes(letter, policy=DISTRIB, debtor=english)
     assert "untranslated_sign_off" not in warnings
