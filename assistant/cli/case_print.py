@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from assistant.cli.attest import print_claim
@@ -133,15 +134,30 @@ def _replies(messages: list[dict[str, Any]], loc: str) -> None:
     if messages:
         _section("Replies")
         for x in messages:
-            reading = x["analysis"] or {}
-            intent = reading.get("intent")
-            read = f" — read as {intent}" if intent else ""
-            conf = reading.get("confidence")
-            if intent and conf is not None:
-                read += f" ({float(conf):.0%})"
+            read = reading(x["analysis"])
             _line(f"  #{x['id']} {day(x['received_at'], loc)} from {x['from'] or '?'} "
-                  f"[{x['status']}]{read}")  # fmt: skip
-            for quote in reading.get("evidence") or []:
-                _line(f"    « {quote} »")
+                  f"[{x['status']}]" + (f" — {read}" if read else ""))  # fmt: skip
             if x["reply_text"]:
                 _line("    " + x["reply_text"].strip().replace("\n", "\n    "))
+
+
+def reading(analysis: Any) -> str:
+    """Return the reply analyser's reading in words: intent, confidence, promise, evidence."""
+    if not analysis:
+        return ""
+    if not isinstance(analysis, Mapping):
+        return str(analysis)
+    parts = [str(analysis.get("intent") or "?")]
+    if analysis.get("confidence") is not None:
+        parts.append(f"({float(analysis['confidence']):.0%})")
+    if analysis.get("needs_human"):
+        parts.append("needs a human")
+    promise = analysis.get("promise")
+    if isinstance(promise, Mapping) and promise.get("date"):
+        amount = promise.get("amount")
+        parts.append(f"promise {amount or 'balance'} by {promise['date']}")
+    evidence = analysis.get("evidence")
+    if evidence:
+        quoted = evidence if isinstance(evidence, str) else " / ".join(map(str, evidence))
+        parts.append(f"« {quoted} »")
+    return " ".join(parts)

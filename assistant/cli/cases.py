@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import typer
 
 from assistant.cli.case_print import print_case
@@ -65,28 +62,6 @@ def show(
         print_json(data)
         return
     print_case(data, policy_locale(application.policies, data["creditor"]))
-
-
-def reading(analysis: Any) -> str:
-    """Return the reply analyser's reading in words: intent, confidence, promise, evidence."""
-    if not analysis:
-        return ""
-    if not isinstance(analysis, Mapping):
-        return str(analysis)
-    parts = [str(analysis.get("intent") or "?")]
-    if analysis.get("confidence") is not None:
-        parts.append(f"({float(analysis['confidence']):.0%})")
-    if analysis.get("needs_human"):
-        parts.append("needs a human")
-    promise = analysis.get("promise")
-    if isinstance(promise, Mapping) and promise.get("date"):
-        amount = promise.get("amount")
-        parts.append(f"promise {amount or 'balance'} by {promise['date']}")
-    evidence = analysis.get("evidence")
-    if evidence:
-        quoted = evidence if isinstance(evidence, str) else " / ".join(map(str, evidence))
-        parts.append(f"« {quoted} »")
-    return " ".join(parts)
 
 
 @app.command("pause")

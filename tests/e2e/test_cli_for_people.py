@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.cli.cases import reading
+from assistant.cli.case_print import reading
 from tests.e2e.test_core_cli import as_json, imported, relance  # noqa: F401
 
 
