@@ -9,6 +9,7 @@ bigrams plus character 3–5-grams inside word boundaries. Pure functions over s
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .text import normalise
 
@@ -28,10 +29,13 @@ def terms(text: str) -> list[str]:
     out = [f"w:{w}" for w in words]
     out.extend(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
     for w in set(words):
-        padded = f" {w} "
-        size = len(padded)
-        for n in (3, 4, 5):
-            if size < n:
-                break
-            out.extend(padded[i : i + n] for i in range(size - n + 1))
+        out.extend(_char_grams(w))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _char_grams(word: str) -> tuple[str, ...]:
+    """Return the character 3–5-grams of one word padded with spaces (cached: words repeat)."""
+    padded = f" {word} "
+    size = len(padded)
+    return tuple(padded[i : i + n] for n in (3, 4, 5) if size >= n for i in range(size - n + 1))

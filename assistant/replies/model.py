@@ -9,7 +9,6 @@ per intent, the intercepts and a calibration temperature. `relance replies train
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -41,12 +40,13 @@ class IntentModel:
         """Return the calibrated probability of each intent for a (quote-stripped) reply text."""
         import numpy as np
 
-        counts = Counter(t for t in terms(text) if t in self.vocabulary)
+        vocabulary = self.vocabulary
+        counts = {vocabulary[t]: n for t, n in Counter(terms(text)).items() if t in vocabulary}
         if not counts:
             scores = self.intercept
         else:
-            idx = np.fromiter((self.vocabulary[t] for t in counts), dtype=np.int64)
-            tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64)
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
             vals = tf * self.idf[idx]
             vals /= np.linalg.norm(vals) or 1.0
             scores = self.coef[:, idx] @ vals + self.intercept
@@ -89,6 +89,7 @@ def load_model(path: Path) -> IntentModel:
         )
 
 
+@lru_cache(maxsize=1)
 def shipped_model_path() -> Path:
     """Return where the model shipped with the package lives."""
     return Path(str(resources.files("assistant") / "data" / "reply_model.npz"))
