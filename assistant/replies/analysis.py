@@ -43,6 +43,11 @@ NEEDS_HUMAN_INTENTS: frozenset[Intent] = frozenset(
 CONFIDENCE_THRESHOLD = 0.5
 
 
+def any_sensitive(intents: object) -> bool:
+    """Tell whether any of `intents` is one a human must read (a dispute seen beside a promise)."""
+    return any(i in NEEDS_HUMAN_INTENTS for i in intents)  # type: ignore[attr-defined]
+
+
 def first_by_precedence(intents: set[Intent] | frozenset[Intent]) -> Intent:
     """Return the intent that wins among `intents` (OTHER when empty)."""
     for intent in PRECEDENCE:

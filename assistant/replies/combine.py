@@ -25,6 +25,7 @@ from .analysis import (
     PRECEDENCE,
     Intent,
     ReplyAnalysis,
+    any_sensitive,
 )
 
 RULES_SURE = 0.6
@@ -93,6 +94,10 @@ def combine(
             if i in NEEDS_HUMAN_INTENTS and (i is rules.intent or probs.get(i, 0) >= 0.2)
         }
     also = [i for i in PRECEDENCE if i in extra and i not in (intent, Intent.OTHER)]
+    # a sensitive intent seen beside the primary one (a dispute next to a promise) is read by a
+    # human too, and keeps the reading from being applied on its own
+    if any_sensitive(also) and not needs_human:
+        needs_human, automatic = True, False
     evidence = list(rules.evidence) if side != "model" else list(model_evidence)
     return rules.model_copy(
         update={

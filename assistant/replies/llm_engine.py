@@ -31,6 +31,7 @@ from .analysis import (
     Intent,
     PromiseReading,
     ReplyAnalysis,
+    any_sensitive,
 )
 from .dates import find_dates
 from .engine import ReplyEngine
@@ -241,7 +242,8 @@ def merge_readings(
         reading.needs_human or intent in NEEDS_HUMAN_INTENTS or confidence < CONFIDENCE_THRESHOLD
     )
     found = {intent, *rules.intents_found}
-    needs_human = llm_human or rules.needs_human  # when the engines disagree, a human decides
+    # when the engines disagree, a human decides; so does a sensitive intent seen beside the primary
+    needs_human = llm_human or rules.needs_human or any_sensitive(found)
     schedule = instalments if len(instalments) >= 2 else rules.schedule
     return ReplyAnalysis(
         intent=intent,

@@ -22,6 +22,7 @@ from .analysis import (
     Intent,
     PromiseReading,
     ReplyAnalysis,
+    any_sensitive,
     first_by_precedence,
 )
 from .context import (
@@ -505,9 +506,12 @@ class _Reading:
             if piece and piece not in evidence and not any(piece in x for x in evidence):
                 evidence.append(piece)
         confidence = max(0.0, min(1.0, confidence))
+        also = [i for i in PRECEDENCE if i in (found or set()) and i not in (intent, Intent.OTHER)]
         return ReplyAnalysis(
             intent=intent,
-            needs_human=intent in NEEDS_HUMAN_INTENTS or confidence < CONFIDENCE_THRESHOLD,
+            needs_human=intent in NEEDS_HUMAN_INTENTS
+            or confidence < CONFIDENCE_THRESHOLD
+            or any_sensitive(also),
             promise=promise,
             instalments=instalments or [],
             disputed_invoices=disputed or [],
@@ -523,9 +527,7 @@ class _Reading:
             suspicious=self.cues.injection,
             loose_promise=None if intent is Intent.OUT_OF_OFFICE else self._loose_promise(),
             new_contacts=new_contacts(self.text),
-            also=[
-                i for i in PRECEDENCE if i in (found or set()) and i not in (intent, Intent.OTHER)
-            ],
+            also=also,
         )
 
     def _loose_promise(self) -> PromiseReading | None:

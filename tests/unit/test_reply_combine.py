@@ -179,3 +179,33 @@ def test_training_is_reproducible_and_the_file_round_trips(tmp_path) -> None:
 def test_training_needs_two_intents() -> None:
     with pytest.raises(ValueError, match="two intents"):
         train([Example("payé", Intent.CLAIMS_PAID, "a")] * 3)
+
+
+def test_a_dispute_seen_beside_an_agreed_promise_goes_to_a_human() -> None:
+    got = combine(
+        rules(
+            Intent.PROMISE_TO_PAY,
+            0.9,
+            also=[Intent.DISPUTE],
+            promise=PromiseReading(amount=Decimal("450"), date=date(2026, 11, 27)),
+        ),
+        probs(promise_to_pay=0.97),
+        threshold=AUTOMATIC_THRESHOLD,
+    )
+    assert got.intent is Intent.PROMISE_TO_PAY
+    assert Intent.DISPUTE in got.also
+    assert got.needs_human and not got.automatic
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You quoted me $450 not $650. I'll pay $450 on Friday.",
+        "Le devis était de 1 200 € et non 1 500 €, je vous règle 1 200 € vendredi.",
+    ],
+)
+def test_paying_only_the_quoted_price_is_read_as_a_dispute_for_a_human(text: str) -> None:
+    for engine in (RulesEngine(), HybridEngine()):
+        got = analyse_reply(text, WED, engine=engine)
+        assert Intent.DISPUTE in (got.intent, *got.also)
+        assert got.needs_human and not got.automatic
