@@ -19,9 +19,13 @@ from dataclasses import dataclass, field
 
 from .analysis import Intent
 from .lexicon import INJECTION, LEXICON
+from .prefilter import could_match, required_literals
 
 _BIG = 1 << 62
-_COMPILED = [(intent, flags, re.compile(p, re.MULTILINE)) for intent, flags, p in LEXICON]
+_COMPILED = [
+    (intent, flags, re.compile(p, re.MULTILINE), required_literals(p))
+    for intent, flags, p in LEXICON
+]
 _INJECTION = re.compile(INJECTION)
 
 _NEGATION = re.compile(
@@ -176,7 +180,9 @@ def find_cues(norm: str, spans: list[tuple[int, int]]) -> CueSet:
     # court words of an amicable or solvent procedure (conciliation, mandat ad hoc, members'
     # voluntary liquidation) are no collective proceedings
     amicable = bool(_NOT_COLLECTIVE.search(norm)) and not _COLLECTIVE.search(norm)
-    for intent, flags, rx in _COMPILED:
+    for intent, flags, rx, need in _COMPILED:
+        if not could_match(need, norm):
+            continue  # none of the words this pattern needs is in the text
         for m in rx.finditer(norm):
             sent = sentence_index(spans, m.start())
             if amicable and intent is Intent.INSOLVENCY:
