@@ -19,6 +19,8 @@ This module holds data only; the reading logic is in `intents.py`.
 
 from __future__ import annotations
 
+import re
+
 from .analysis import Intent
 
 I = Intent  # noqa: E741 - short alias keeps the table readable
@@ -43,6 +45,8 @@ LEXICON: list[tuple[Intent, str, str]] = [
     (I.INSOLVENCY, "nx", r"\bsurendettement\b|\bfaillite\b|\bbankrupt(?:cy)?\b|\binsolven(?:t|cy)\b"),
     (I.INSOLVENCY, "nx", r"\bchapter (?:7|11|13|seven|eleven)\b|\b(?:into|under|entered|entering|enter|placed in) administration\b"),
     (I.INSOLVENCY, "nx", r"\b(?:is|are|now|currently|been|company) in administration\b|\badministration order\b"),
+    # a company name followed by its state, as UK insolvency practitioners write it: "Glenmore Foods Limited (In Administration)"
+    (I.INSOLVENCY, "x", r"\((?:in (?:administration|liquidation|receivership)|en (?:liquidation|redressement) judiciaire)\)|\b(?:ltd|limited|plc|llp|inc)\.? \(?in (?:administration|liquidation|receivership)\b|\bjoint (?:administrators?|liquidators?|supervisors?)\b"),
     (I.INSOLVENCY, "x", r"\badministrators? (?:have|has|were|was|had) (?:now )?(?:been )?appointed\b|\bappointed (?:as )?(?:joint )?administrators?\b"),
     (I.INSOLVENCY, "x", r"\binsolvency practitioner\b|\bofficial receiver\b|\breceivership\b|\breceivers? (?:has|have|was|were) been appointed\b"),
     (I.INSOLVENCY, "nx", r"\bwinding[- ]up\b|\bwound up\b|\bcreditors'? voluntary\b|\bproof of (?:debt|claim)\b|\bfiled for (?:bankruptcy|protection|chapter)\b|\bdebt relief order\b"),
@@ -311,4 +315,14 @@ INJECTION = (
     r"|\bignore[-_ ]all\b|\bprompt (?:systeme|system)\b|\bvotre prompt\b|\byour (?:system )?prompt\b"
     r"|\b(?:system|systeme) (?:note|instruction|message)\b|\bassistant ?: (?:classe|marque|mark|set|classify)"
     r"|\b(?:reply|repondez|answer) (?:in|en) json\b|\bautre(?:s)? clients?\b.{0,60}\b(?:solde|liste)\b|\bother customers\b"
+)
+
+#: An automatic reply saying the person or the mailbox is gone for good (not an absence): with a
+#: redirection it is a wrong contact, not an out-of-office reply.
+MAILBOX_GONE = re.compile(
+    r"\bno longer (?:monitored|in use|active|checked|read|with|works?|working|employed|part of)\b|"
+    r"\bnot (?:being )?monitored\b|\b(?:has|have) left\b|\bleft the company\b|"
+    r"\bmailbox (?:is )?(?:changing|closed|deactivated|being (?:closed|retired))\b|"
+    r"\bn'est plus (?:consultee|relevee|lue|active|surveillee|utilisee)\b|\bplus consultee\b|"
+    r"\bdesactivee?\b|\bne (?:fait|fais) plus partie\b|\bne travaille plus\b|\ba quitte\b"
 )

@@ -36,6 +36,7 @@ from .context import (
     new_contacts,
 )
 from .dates import FAIR, DateHit, find_dates
+from .lexicon import MAILBOX_GONE
 from .text import detect_language, extract_reply_text, mask_distractors, normalise, sentence_spans
 
 _MONEY_WORD = re.compile(
@@ -294,6 +295,8 @@ class _Reading:
         back = cs.of(Intent.OUT_OF_OFFICE, "t")
         if not (auto or (absence and back)):
             return None
+        if auto and MAILBOX_GONE.search(self.norm) and cs.of(Intent.WRONG_CONTACT):
+            return None  # "X has left, this mailbox is not read, write to Y": no absence
         human = {Intent.INSOLVENCY} if auto else set(PRECEDENCE[:7]) - {Intent.HARDSHIP}
         others = {  # "I'll deal with this when I'm back": a weak promise cue is no content
             c.intent
