@@ -187,3 +187,14 @@ def test_check_reports_a_missing_template_with_the_other_errors_in_one_run(relan
     assert any(f.endswith("deadline_days") for f in fields)
     [template] = [e for e in entry["errors"] if e["field"] == "ladder.steps[1].template"]
     assert template["line"] == line_of(text, "reminder_deux")
+
+
+def test_preview_of_a_uk_policy_uses_a_sample_in_pounds_with_the_statutory_bands(relance):
+    out = relance(
+        "policy", "preview", "thames-supplies", "--step", "reminder_3", "--date", DAY
+    ).stdout
+    assert "€" not in out and "EUR" not in out
+    assert "SARL" not in out and "Lyon" not in out
+    assert "£1,250.00" in out and "£480.50" in out
+    # Late Payment Act fixed sums: £70 on £1,000 to £9,999.99, £40 below £1,000.
+    assert "compensation £70.00" in out and "compensation £40.00" in out
