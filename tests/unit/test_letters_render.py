@@ -462,3 +462,34 @@ def test_an_english_letter_from_a_french_policy_signs_off_in_english():
     assert not validate_letter(
         letter, policy=policy, debtor=debtor, case=CaseState(ref="REF-ABCD"), on=on
     )
+
+
+def test_a_credit_note_is_named_as_one_in_the_subject_and_the_agency_block(renderer):
+    invoice = invoices_for("reminder_1")[0]
+    credit = InvoiceLine(
+        "AV2026-0007", date(2026, 9, 1), D("-200.00"), D("-200.00"), issue_date=date(2026, 9, 1)
+    )
+    letter = render(renderer, "agency_fr", "reminder_3", invoices=(invoice, credit))
+    assert letter.subject.endswith("— facture F2026-0101, avoir AV2026-0007")
+    assert "Facture et avoir concernés :" in letter.text
+    assert "Fondement de la créance : facture F2026-0101 ; à déduire : avoir AV2026-0007 (-200,00 €)." in letter.text  # fmt: skip
+    assert "Principal : 1 034,56 €" in letter.text
+    assert "factures" not in letter.subject and "impayées" not in letter.text
+    acme = DebtorFacts("C002", "Acme Ltd", language="en")
+    english = render(renderer, "agency_fr", "reminder_1", invoices=(invoice, credit), debtor=acme)
+    assert english.subject.endswith("— invoice F2026-0101, credit note AV2026-0007")
+    assert "Basis of the debt: invoice F2026-0101; to be deducted: credit note AV2026-0007 (-€200.00)." in english.text  # fmt: skip
+    assert "Invoice and credit note concerned:" in english.text
+    assert "Total outstanding: €1,034.56" in english.text
+    policy = POLICIES["agency_fr"]
+    for shown, debtor in ((letter, DebtorFacts("C001", "Menuiserie Durand SAS")), (english, acme)):
+        findings = validate_letter(shown, policy=policy, debtor=debtor, case=CaseState("REF-7Q2K"), on=ON)  # fmt: skip
+        assert [f for f in findings if f.blocking] == []
+
+
+def test_the_subject_names_at_most_three_documents_invoices_first():
+    from assistant.letters.render import subject_documents
+
+    assert subject_documents("fr", ["F1", "F2"], ["AV1", "AV2"]) == "F1, F2, avoir AV1, …"
+    assert subject_documents("en", ["F1"], ["AV1", "AV2"]) == "F1, credit notes AV1, AV2"
+    assert subject_documents("fr", ["F1", "F2", "F3"], ["AV1"]) == "F1, F2, F3, …"
