@@ -66,7 +66,7 @@ def _templates_root(templates_dir: Path) -> Path:
 def template_findings(policy: Policy, templates_dir: Path) -> list[tuple[Level, tuple, str]]:
     """Return a finding for each step whose template is missing in a letter language."""
     steps = [(i, step.name, step.template) for i, step in enumerate(policy.ladder.steps)]
-    required = {policy.language} | {o.language for o in policy.overrides if o.language}
+    required: set[str] = {policy.language} | {o.language for o in policy.overrides if o.language}
     return _missing_templates(steps, required, templates_dir)
 
 

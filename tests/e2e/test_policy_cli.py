@@ -198,3 +198,30 @@ def test_preview_of_a_uk_policy_uses_a_sample_in_pounds_with_the_statutory_bands
     assert "£1,250.00" in out and "£480.50" in out
     # Late Payment Act fixed sums: £70 on £1,000 to £9,999.99, £40 below £1,000.
     assert "compensation £70.00" in out and "compensation £40.00" in out
+
+
+def test_interest_in_a_previewed_letter_follows_the_payments_made(relance, tmp_path):
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text(
+        "debtor_ref;debtor_name;debtor_email;invoice_number;issue_date;due_date;amount;outstanding\n"
+        "C1;Scierie Leduc SARL;compta@leduc.example;FA-PART;2026-08-28;2026-09-27;"
+        "1000,00;1000,00\n",
+        encoding="utf-8",
+    )
+    payments = tmp_path / "payments.csv"
+    payments.write_text(
+        "Date de règlement;Code client;N° facture;Montant réglé;Référence paiement\n"
+        "27/10/2026;C1;FA-PART;600,00;VIR-1\n",
+        encoding="utf-8",
+    )
+    relance("import", "invoices", str(invoices), "--creditor", "atelier-bois")
+    relance("import", "payments", str(payments), "--creditor", "atelier-bois")
+    relance("cycle", "--date", DAY, "--creditor", "atelier-bois")
+    [draft] = as_json(relance("drafts", "list", "--json"))
+    args = ("--step", "reminder_3", "--case", draft["case"], "--date", DAY)
+    preview = relance("policy", "preview", "atelier-bois", *args).stdout
+    # Due 27/09/2026 (2026 H2: 2.15 % + 10 = 12.15 %), 600 paid on 27/10, letter on 26/11:
+    # 1 000 × 12.15 % × 30 / 365 = 9.986 30 + 400 × 12.15 % × 30 / 365 = 3.994 52 → 13,98 €
+    # (not 400 × 12.15 % × 60 / 365 = 7,99 € on today's balance over the whole period).
+    assert "13,98 €" in preview and "7,99 €" not in preview
+    assert "Total restant dû : 400,00 €" in preview
