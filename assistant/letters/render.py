@@ -449,6 +449,7 @@ class LetterRenderer:
             "creditor": creditor,
             "agency": agency,
             "r124": r124_4_applies(policy.mode, policy.jurisdiction),
+            "jurisdiction": policy.jurisdiction,
             "l111_8": L111_8_PARAGRAPHS,
             "l111_8_title": L111_8_TITLE_FR if language == "fr" else L111_8_TITLE_EN,
             "invoices": rows,

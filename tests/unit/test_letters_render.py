@@ -17,7 +17,7 @@ from assistant.letters.rates import RateTable
 from assistant.letters.render import Letter, LetterRenderer, LetterTemplateError
 from assistant.letters.validator import validate_letter
 from assistant.policy.loader import load_policy
-from assistant.policy.schema import Policy
+from assistant.policy.schema import LateInterest, Policy, Terms
 
 ROOT = Path(__file__).resolve().parents[2]
 ON = date(2026, 11, 26)
@@ -493,3 +493,42 @@ def test_the_subject_names_at_most_three_documents_invoices_first():
     assert subject_documents("fr", ["F1", "F2"], ["AV1", "AV2"]) == "F1, F2, avoir AV1, …"
     assert subject_documents("en", ["F1"], ["AV1", "AV2"]) == "F1, credit notes AV1, AV2"
     assert subject_documents("fr", ["F1", "F2", "F3"], ["AV1"]) == "F1, F2, F3, …"
+
+
+def test_an_agency_names_the_creditor_s_terms_not_its_own(renderer):
+    fixed = POLICIES["agency_fr"].model_copy(
+        update={"terms": Terms(late_interest=LateInterest(rule="fixed", rate=D("12")))}
+    )
+    letter = renderer.render(
+        policy=fixed, step=fixed.step("reminder_3"), debtor=DebtorFacts("C001", "Menuiserie Durand SAS"),
+        case=CaseState("REF-7Q2K"), invoices=invoices_for("reminder_3"), history=ClientHistory(),
+        on=ON, render_pdf=False,
+    )  # fmt: skip
+    assert "nos conditions générales" not in letter.text
+    assert "Conformément aux conditions générales de vente d'Atelier du Bois Massif SARL" in letter.text  # fmt: skip
+
+
+def test_an_english_letter_from_a_french_creditor_cites_the_french_law_for_the_indemnity(renderer):
+    letter = render(renderer, "inhouse_fr", "reminder_3", debtor=DebtorFacts("C002", "Acme Ltd", language="en"))  # fmt: skip
+    assert "article L441-10 of the French Commercial Code" in letter.text
+    no_interest = POLICIES["inhouse_fr"].model_copy(
+        update={"terms": Terms(late_interest=LateInterest(rule="none"))}
+    )
+    only_indemnity = renderer.render(
+        policy=no_interest, step=no_interest.step("reminder_3"), debtor=DebtorFacts("C002", "Acme Ltd", language="en"),
+        case=CaseState("REF-7Q2K"), invoices=invoices_for("reminder_3"), history=ClientHistory(),
+        on=ON, render_pdf=False,
+    )  # fmt: skip
+    assert "Under article L441-10 of the French Commercial Code, each invoice paid late carries a fixed recovery indemnity of €40.00." in only_indemnity.text  # fmt: skip
+
+
+def test_credit_notes_are_listed_without_blank_lines_between_them(renderer):
+    invoice = invoices_for("reminder_1")[0]
+    credits = tuple(
+        InvoiceLine(f"AV-{n}", date(2026, 9, n), D("-10.00"), D("-10.00"), issue_date=date(2026, 9, n))
+        for n in (1, 2)
+    )  # fmt: skip
+    for key in ("agency_fr", "uk_en"):
+        text = render(renderer, key, "reminder_1", invoices=(invoice, *credits)).text
+        listed = text[text.index("- Invoice" if key == "uk_en" else "- Facture") :]
+        assert "\n\n-" not in listed.split("Total")[0], key
