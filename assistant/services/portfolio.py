@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -133,6 +134,24 @@ class Portfolio:
         )
 
 
+def load_payments(session: Session, pf: Portfolio, narrow: Sequence[Any] = ()) -> None:
+    """Add to `pf.payments` the payments recorded against the creditor's unsettled invoices.
+
+    `narrow` holds extra conditions on `Invoice` (one debtor, a span of debtors), the same as
+    the invoices' own query: late interest follows the balance these payments leave.
+    """
+    for invoice_id, paid_on, cents in session.exec(
+        select(col(Payment.invoice_id), col(Payment.paid_on), col(Payment.amount_cents))
+        .join(Invoice, col(Invoice.id) == Payment.invoice_id)
+        .where(
+            Invoice.creditor_id == pf.creditor.id,
+            col(Invoice.status).not_in(["paid", "written_off"]),
+            *narrow,
+        )
+    ):
+        pf.payments[invoice_id or 0].append((paid_on, from_cents(cents)))
+
+
 def load_portfolio(
     session: Session, creditor: Creditor, on: date, *, debtor_id: int | None = None
 ) -> Portfolio:
@@ -163,16 +182,7 @@ def load_portfolio(
         )
     ):
         pf.invoices[inv.debtor_id].append(inv)
-    for invoice_id, paid_on, cents in session.exec(
-        select(col(Payment.invoice_id), col(Payment.paid_on), col(Payment.amount_cents))
-        .join(Invoice, col(Invoice.id) == Payment.invoice_id)
-        .where(
-            Invoice.creditor_id == cid,
-            col(Invoice.status).not_in(["paid", "written_off"]),
-            *only_invoices,
-        )
-    ):
-        pf.payments[invoice_id or 0].append((paid_on, from_cents(cents)))
+    load_payments(session, pf, only_invoices)
     for case in session.exec(select(Case).where(Case.creditor_id == cid, *one_case)):
         pf.cases[case.debtor_id] = case
     case_ids = [c.id for c in pf.cases.values()]
