@@ -86,7 +86,9 @@ def test_a_type_column_of_document_types_is_ignored_not_an_error(engine, tmp_pat
     assert report.ignored_columns == ["Type (its cells are not debtor types)"]
 
 
-def test_a_stray_value_in_a_type_column_is_a_located_error_not_a_silent_business(engine, tmp_path):
+def test_a_stray_value_in_a_type_column_is_a_located_error_not_a_silent_business(
+    engine, tmp_path
+):
     text = (
         "Code client;Raison sociale;N° facture;Échéance;Montant;Type\n"
         "P1;Jeanne Petit;F-10;01/10/2026;80,00;particulier\n"
