@@ -34,6 +34,9 @@ class InvoiceLine:
     status: str = "open"
     issue_date: date | None = None
     paid_date: date | None = None
+    # Payments recorded against this invoice: (paid on, amount), any order. Late interest
+    # follows the balance they leave; without them it runs on `outstanding` throughout.
+    payments: tuple[tuple[date, Decimal], ...] = ()
 
     def days_late(self, on: date) -> int:
         """Return the days past due on `on` (0 when not yet due)."""

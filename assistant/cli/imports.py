@@ -24,6 +24,7 @@ from assistant.cli.common import (
 from assistant.importing.service import (
     ImportFailed,
     ImportReport,
+    MassSettleRefused,
     import_invoices,
     import_payments,
 )
@@ -72,6 +73,7 @@ def _run(
     as_json: bool,
     actor: str | None,
     as_of: date | None = None,
+    allow_mass_settle: bool = False,
 ) -> None:
     application = get_app(actor)
     with policies_or_fail(application):
@@ -88,11 +90,19 @@ def _run(
                     dry_run=dry_run,
                     progress=progress,
                     as_of=as_of,
+                    allow_mass_settle=allow_mass_settle,
                 )
             else:
                 report = import_payments(
                     application, file, creditor, mapping=mapping, dry_run=dry_run, progress=progress
                 )
+    except MassSettleRefused as exc:
+        # Refused before writing: still say what the snapshot would have settled.
+        if as_json:
+            print_json({**exc.report.to_dict(), "ok": False, "error": str(exc)})
+            raise typer.Exit(2) from exc
+        render(exc.report, written=False)
+        fail(str(exc), code=2)
     except ImportFailed as exc:
         if as_json:
             print_json(
@@ -119,11 +129,14 @@ def _run(
         raise typer.Exit(1)
 
 
-def render(report: ImportReport) -> None:
-    """Print the summary, warnings and the table of bad rows."""
+def render(report: ImportReport, written: bool = True) -> None:
+    """Print the summary, warnings and the table of bad rows (`written`: False when the
+    import was refused as a whole, so the counts are what it would have done)."""
     title = f"[bold]{report.kind} import[/]: {Path(report.file).name} → {report.creditor}"
     if report.dry_run:
         title += " [yellow](dry run)[/]"
+    elif not written:
+        title += " [red](refused: what it would do, nothing was written)[/]"
     console.print(title, highlight=False)
     summary = Table(show_header=False)
     summary.add_column("what")
@@ -145,6 +158,8 @@ def render(report: ImportReport) -> None:
             ("invoices settled" if report.kind == "invoices" else "invoices paid", report.settled),
             (f"{noun} unchanged", report.unchanged),
         ]
+        if report.snapshot:
+            rows.insert(-1, ("of which missing from the snapshot", report.snapshot_settled))
     if report.duplicates:
         rows.append(("duplicate rows ignored", report.duplicates))
     if report.skipped:
@@ -210,10 +225,19 @@ def invoices(
         help="Date the export was made (YYYY-MM-DD; default: its latest date). Payments "
         "imported with a later date are kept.",
     ),
+    allow_mass_settle: bool = typer.Option(
+        False,
+        "--allow-mass-settle",
+        help="With --snapshot: confirm that settling more than 20% of the open invoices "
+        "(all those the file lacks) is intended; refused otherwise.",
+    ),
 ) -> None:
     """Import an aged balance or invoice history; one bad row and nothing is written."""
     day = parse_date(as_of) if as_of else None
-    _run("invoices", file, creditor, mapping, snapshot, dry_run, as_json, actor, day)
+    _run(
+        "invoices", file, creditor, mapping, snapshot, dry_run, as_json, actor, day,
+        allow_mass_settle,
+    )  # fmt: skip
 
 
 @app.command("payments")

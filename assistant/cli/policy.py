@@ -19,7 +19,7 @@ from assistant.cli.common import (
 from assistant.db.engine import session_scope
 from assistant.letters.rates import RateTable
 from assistant.letters.render import LetterRenderer
-from assistant.policy.checks import check_policy
+from assistant.policy.checks import check_invalid_policy, check_policy
 from assistant.policy.loader import PolicyError, load_policy, policy_files
 from assistant.policy.schema import Policy
 from assistant.services.policy_preview import (
@@ -31,6 +31,13 @@ from assistant.services.policy_preview import (
 )
 
 app = typer.Typer(help="Check and preview creditor policies.", no_args_is_help=True)
+
+
+def _readable(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 @app.command("check")
@@ -50,6 +57,10 @@ def check(
         try:
             pol = load_policy(path)
         except PolicyError as exc:
+            # Report every error of the file in one run: what the schema refused, then what
+            # can still be read (missing templates, malformed SIREN…).
+            text = _readable(path)
+            more = check_invalid_policy(text, templates_dir, {i.field for i in exc.issues})
             results.append(
                 {
                     "file": str(path),
@@ -57,8 +68,9 @@ def check(
                     "slug": None,
                     "errors": [
                         {"line": i.line, "field": i.field, "message": i.message} for i in exc.issues
-                    ],
-                    "warnings": [],
+                    ]
+                    + [f.as_dict() for f in more if f.level == "error"],
+                    "warnings": [f.as_dict() for f in more if f.level == "warning"],
                 }
             )
             continue

@@ -85,6 +85,10 @@ class ImportPlan:
     updated: int = 0
     settled: int = 0
     unchanged: int = 0
+    # With --snapshot: invoices settled because the file lacks them, out of `open_before`
+    # settleable (open, disputed, frozen) invoices in the ledger before the import.
+    snapshot_settled: int = 0
+    open_before: int = 0
 
     @property
     def empty(self) -> bool:
@@ -255,11 +259,34 @@ def plan_invoices(
     if snapshot:
         in_file = {row.number for row in rows}
         for number, old in invoices.items():
-            if number in in_file or old.status not in SETTLEABLE:
+            if old.status not in SETTLEABLE:
+                continue
+            plan.open_before += 1
+            if number in in_file:
                 continue
             new = replace(old, outstanding_cents=0, status="paid", paid_date=today)
             record_update(plan, old, new, "invoice.settled")
+            plan.snapshot_settled += 1
     return plan
+
+
+# A snapshot settling more than this share of the open invoices is refused unless confirmed:
+# a file cut in half, or one creditor's export of a few accounts, looks just like it.
+SNAPSHOT_SETTLE_LIMIT = 0.20
+
+
+def mass_settle_refusal(plan: ImportPlan, limit: float = SNAPSHOT_SETTLE_LIMIT) -> str | None:
+    """Return why a snapshot settling too many open invoices is refused (None if it is not)."""
+    if not plan.open_before or plan.snapshot_settled <= limit * plan.open_before:
+        return None
+    share = plan.snapshot_settled / plan.open_before
+    return (
+        f"--snapshot would settle {plan.snapshot_settled} of the {plan.open_before} open "
+        f"invoices ({share:.0%}, more than {limit:.0%}) because the file does not list them. "
+        "If the file is the whole open ledger and they were all paid, import again with "
+        "--allow-mass-settle; if it is partial (cut short, one part of the accounts), "
+        "import it without --snapshot. Nothing was imported."
+    )
 
 
 def record_update(plan: ImportPlan, old: InvoiceState, new: InvoiceState, action: str) -> None:

@@ -20,7 +20,7 @@ from assistant.db.engine import session_scope
 from assistant.importing.allocation import plan_payments
 from assistant.importing.headers import HeaderError
 from assistant.importing.mapping import ImportMapping, MappingError, load_mapping
-from assistant.importing.plan import ImportPlan, plan_invoices
+from assistant.importing.plan import ImportPlan, mass_settle_refusal, plan_invoices
 from assistant.importing.reading import FileReadError, RawTable, TableReader, read_table
 from assistant.importing.rows import ParsedRows, RowError, parse_invoice_rows, parse_payment_rows
 from assistant.importing.store import (
@@ -48,6 +48,14 @@ class ImportFailed(Exception):
     """The file as a whole cannot be imported (not a row problem)."""
 
 
+class MassSettleRefused(ImportFailed):
+    """A --snapshot would settle too many open invoices; `report` says how many."""
+
+    def __init__(self, message: str, report: ImportReport):
+        super().__init__(message)
+        self.report = report
+
+
 @dataclass
 class ImportReport:
     """What an import found and did (or would do, on a dry run)."""
@@ -61,6 +69,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     settled: int = 0
+    snapshot_settled: int = 0  # of `settled`: open invoices settled for missing from the file
     unchanged: int = 0
     debtors_created: int = 0
     debtors_updated: int = 0
@@ -93,6 +102,7 @@ class ImportReport:
             "created": self.created,
             "updated": self.updated,
             "settled": self.settled,
+            "snapshot_settled": self.snapshot_settled,
             "unchanged": self.unchanged,
             "debtors_created": self.debtors_created,
             "debtors_updated": self.debtors_updated,
@@ -194,11 +204,14 @@ def import_invoices(
     progress: Progress | None = None,
     reader: TableReader = read_table,
     as_of: date | None = None,
+    allow_mass_settle: bool = False,
 ) -> ImportReport:
     """Import an invoice export (aged balance or history) for one creditor, all or nothing.
 
     `as_of` is the date the export was made (default: the latest date it shows); payments
-    imported with a later date are kept, whatever the export says.
+    imported with a later date are kept, whatever the export says. A `snapshot` that would
+    settle more than `SNAPSHOT_SETTLE_LIMIT` of the open invoices raises MassSettleRefused
+    (a dry run only warns) unless `allow_mass_settle`.
     """
     engine, pols, who = _resolve(app_or_engine, policies, actor)
     path, today = Path(path), today or date.today()
@@ -241,6 +254,12 @@ def import_invoices(
             as_of=as_of or export_date(parsed.rows),
         )
         _fill(report, plan)
+        report.snapshot_settled = plan.snapshot_settled
+        refusal = None if allow_mass_settle else mass_settle_refusal(plan)
+        if refusal and dry_run:
+            report.warnings.append(refusal.replace(" Nothing was imported.", ""))
+        elif refusal:
+            raise MassSettleRefused(refusal, report)
         if dry_run or plan.empty:
             return report
         _tick(progress, "writing", 0, 1)

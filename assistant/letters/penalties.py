@@ -2,8 +2,12 @@
 
 Rules (Code de commerce L441-10 and the UK Late Payment Act), all driven by policy terms:
 
-* interest per invoice = outstanding × annual rate × days late / 365, rounded half-up to
-  the cent; the letter total is the sum of the rounded lines;
+* interest per invoice = Σ over the periods between payments of (balance outstanding in
+  that period × annual rate × days of the period / 365), rounded half-up to the cent once
+  per invoice; with no payment recorded, outstanding × rate × days late / 365. The balance
+  of each period is rebuilt backwards from today's outstanding and the dated payments, so
+  a payment not recorded never raises the claim. The letter total is the sum of the
+  rounded lines;
 * the rate is fixed by the half-year in which the invoice fell due (ECB rate of 1 January
   for H1, of 1 July for H2, + 10 points; or BoE base rate + 8 points) and kept for the
   whole late period — the common reading of L441-10 and of the UK Act's "reference rate";
@@ -89,9 +93,52 @@ def indemnity_for(terms: Terms, invoice: InvoiceLine) -> Decimal:
     return terms.indemnity_amount.quantize(CENT)
 
 
-def interest_for(principal: Decimal, rate_percent: Decimal, days: int) -> Decimal:
-    """Return simple interest on `principal` for `days` days, rounded half-up to the cent."""
-    raw = principal * rate_percent / 100 * days / _DAYS_A_YEAR
+def balance_periods(invoice: InvoiceLine, on: date) -> list[tuple[date, date, Decimal]]:
+    """Return the late periods of `invoice` up to `on`: (from, to, balance owed meanwhile).
+
+    The first period starts on the due date; each payment made after it ends a period (a
+    payment on day d stops interest on its amount from day d). Balances are rebuilt
+    backwards from today's outstanding: before a payment, the balance was the balance after
+    it plus the payment, and never more than the invoice's amount. Payments made on or
+    before the due date, or after `on`, only shape the balance, they do not cut the period.
+    """
+    start = invoice.due_date
+    if on <= start:
+        return []
+    balance = invoice.outstanding + sum(
+        (amount for paid_on, amount in invoice.payments if paid_on > on), ZERO
+    )
+    cuts = sorted(
+        ((paid_on, amount) for paid_on, amount in invoice.payments if start < paid_on <= on),
+        reverse=True,
+    )
+    periods: list[tuple[date, date, Decimal]] = []
+    end = on
+    for paid_on, amount in cuts:
+        if paid_on < end:
+            periods.append((paid_on, end, balance))
+        end = paid_on
+        balance += amount
+    periods.append((start, end, balance))
+    cap = invoice.amount if invoice.amount > 0 else None  # never more than was invoiced
+    return [
+        (begin, end, min(balance, cap) if cap is not None else balance)
+        for begin, end, balance in reversed(periods)
+        if end > begin
+    ]
+
+
+def late_interest(invoice: InvoiceLine, rate_percent: Decimal, on: date) -> Decimal:
+    """Return the interest owed on `invoice` on `on`, period by period of its balance,
+    rounded half-up to the cent (once, on the sum)."""
+    raw = sum(
+        (
+            balance * rate_percent / 100 * (end - begin).days / _DAYS_A_YEAR
+            for begin, end, balance in balance_periods(invoice, on)
+            if balance > 0
+        ),
+        Decimal(0),
+    )
     return raw.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -115,7 +162,7 @@ def compute_penalties(
         interest = ZERO
         if rate is not None:
             used_rates.add(rate)
-            interest = interest_for(invoice.outstanding, rate, days)
+            interest = late_interest(invoice, rate, on)
         lines.append((invoice.number, interest, indemnity_for(terms, invoice)))
     if not lines:
         return Penalties()

@@ -141,6 +141,31 @@ def subject_invoice_list(numbers: Sequence[str]) -> str:
     return shown + (", …" if len(numbers) > SUBJECT_INVOICES else "")
 
 
+CREDIT_NOTE_WORDS = {"fr": ("avoir", "avoirs"), "en": ("credit note", "credit notes")}
+
+
+def credit_note_label(language: str, numbers: Sequence[str]) -> str:
+    """Return "avoir AV-1" / "credit notes CN-1, CN-2": a credit note is never an invoice."""
+    one, many = CREDIT_NOTE_WORDS.get(language, CREDIT_NOTE_WORDS["en"])
+    return f"{many if len(numbers) > 1 else one} {', '.join(numbers)}"
+
+
+def subject_documents(language: str, invoices: Sequence[str], credits: Sequence[str]) -> str:
+    """Return the invoice numbers of a subject line, then the credit notes named as such.
+
+    The template writes "facture(s) {{ subject_invoices }}", so the credit notes follow
+    with their own word: "factures F1, F2, avoir AV1". At most three numbers in all.
+    """
+    shown = subject_invoice_list(invoices)
+    room = SUBJECT_INVOICES - len(invoices)
+    if not credits:
+        return shown
+    if room <= 0:
+        return shown if shown.endswith("…") else shown + ", …"
+    more = ", …" if len(credits) > room else ""
+    return f"{shown}, {credit_note_label(language, credits[:room])}{more}"
+
+
 def _squeeze(text: str) -> str:
     if " \n" in text or "\t\n" in text:
         text = _TRAILING.sub("\n", text)
@@ -400,7 +425,10 @@ class LetterRenderer:
                 date=fmt.date(case.first_letter_on) if case.first_letter_on else None,
             )
         consumer = debtor.kind == "consumer"
-        numbers = [inv.number for inv in facts.invoices]
+        # Credit notes reduce the balance; they are named as credit notes, never as invoices.
+        numbers = [inv.number for inv in facts.invoices if inv.outstanding >= 0]
+        credits = [inv for inv in facts.invoices if inv.outstanding < 0]
+        credit_numbers = [inv.number for inv in credits]
         sent = 0 if step.pre_due else reminders_sent(policy, case)
         return {
             "reminders_sent": sent,
@@ -413,7 +441,7 @@ class LetterRenderer:
             "in_pdf": False,
             "pre_due": step.pre_due or all(r.days_late == 0 for r in rows),
             "case_ref": case.ref,
-            "subject_invoices": subject_invoice_list(numbers),
+            "subject_invoices": subject_documents(language, numbers, credit_numbers),
             "letter_date": fmt.date(on),
             "deadline": fmt.date(facts.deadline) if facts.deadline else None,
             "deadline_days": step.deadline_days or 8,
@@ -421,13 +449,17 @@ class LetterRenderer:
             "creditor": creditor,
             "agency": agency,
             "r124": r124_4_applies(policy.mode, policy.jurisdiction),
+            "jurisdiction": policy.jurisdiction,
             "l111_8": L111_8_PARAGRAPHS,
             "l111_8_title": L111_8_TITLE_FR if language == "fr" else L111_8_TITLE_EN,
             "invoices": rows,
-            "plural": len(rows) > 1,
-            "s": "s" if len(rows) > 1 else "",
-            "nt": "nt" if len(rows) > 1 else "",
+            "plural": len(numbers) > 1,
+            "s": "s" if len(numbers) > 1 else "",
+            "nt": "nt" if len(numbers) > 1 else "",
             "numbers": ", ".join(numbers),
+            "credit_notes": [
+                _ns(number=i.number, amount=money(i.outstanding, cur)) for i in credits
+            ],
             "next_formal": _next_is_formal(policy, step),
             "indemnity_unit": money(effective_terms(policy, debtor.ref).indemnity_amount, cur),
             "earliest_due": fmt.date(min(inv.due_date for inv in facts.invoices)),

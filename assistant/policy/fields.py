@@ -71,3 +71,73 @@ def parse_clock_time(value: Any) -> Any:
     if not match:
         raise ValueError(f'{value!r} is not a time of day written "HH:MM" (e.g. "09:00")')
     return time(int(match.group(1)), int(match.group(2)))
+
+
+def _digits(value: str) -> str:
+    return "".join(value.split()).replace(".", "").replace("-", "")
+
+
+def luhn_ok(digits: str) -> bool:
+    """Tell whether a string of digits passes the Luhn checksum (ISO/IEC 7812)."""
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        n = int(char) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+LA_POSTE_SIREN = "356000000"  # La Poste's establishments: digit sum divisible by 5, not Luhn
+
+
+def check_siren(value: str) -> str:
+    """Return `value` if it is a SIREN: 9 digits with a valid Luhn checksum; else raise."""
+    digits = _digits(value)
+    if not digits.isdigit() or len(digits) != 9:
+        raise ValueError(f"{value!r} is not a SIREN: a SIREN has 9 digits, this has {len(digits)}")
+    if not luhn_ok(digits):
+        raise ValueError(f"SIREN {value!r} has a wrong checksum (Luhn): mistyped digit?")
+    return value
+
+
+def check_siret(value: str) -> str:
+    """Return `value` if it is a SIRET: 14 digits, the SIREN then the establishment number.
+
+    The checksum is Luhn over the 14 digits, except for La Poste's establishments (SIREN
+    356000000), whose SIRET digits add up to a multiple of 5.
+    """
+    digits = _digits(value)
+    if not digits.isdigit() or len(digits) != 14:
+        raise ValueError(f"{value!r} is not a SIRET: a SIRET has 14 digits, this has {len(digits)}")
+    if digits.startswith(LA_POSTE_SIREN):
+        ok = sum(int(c) for c in digits) % 5 == 0
+    else:
+        ok = luhn_ok(digits)
+    if not ok:
+        raise ValueError(f"SIRET {value!r} has a wrong checksum: mistyped digit?")
+    return value
+
+
+def french_vat_key(siren: str) -> int:
+    """Return the two-digit key of the French VAT number of `siren`: (12 + 3 × (SIREN mod 97)) mod 97."""
+    return (12 + 3 * (int(siren) % 97)) % 97
+
+
+def check_vat_number(value: str) -> str:
+    """Return `value` if it is a well-formed VAT number; a French one (FRkk + SIREN) must
+    carry the right key and a valid SIREN. Other countries: two letters then 2 to 13 characters.
+    """
+    compact = _digits(value).upper()
+    if not re.fullmatch(r"[A-Z]{2}[0-9A-Z]{2,13}", compact):
+        raise ValueError(f"{value!r} is not a VAT number (country code, then the number)")
+    if not compact.startswith("FR"):
+        return value
+    key, siren = compact[2:4], compact[4:]
+    if not (key.isdigit() and siren.isdigit() and len(siren) == 9):
+        raise ValueError(f"{value!r} is not a French VAT number: FR, a 2-digit key, the SIREN")
+    check_siren(siren)
+    if int(key) != french_vat_key(siren):
+        raise ValueError(
+            f"VAT number {value!r}: the key for SIREN {siren} is {french_vat_key(siren):02d}, "
+            f"not {key}"
+        )
+    return value

@@ -26,7 +26,10 @@ class Party(Strict):
     address: str = Field(min_length=1)
     email: str | None = None
     phone: str | None = None
+    # Checked (length, checksum, VAT key) by `policy check`, which reports them located.
     siren: str | None = None
+    siret: str | None = None
+    vat_number: str | None = None
 
     @field_validator("email")
     @classmethod

@@ -24,7 +24,6 @@ from assistant.policy.schema import Policy
 from assistant.services.portfolio import (
     Portfolio,
     debtor_facts,
-    invoice_line,
     load_portfolio,
 )
 
@@ -80,7 +79,7 @@ def case_file_from(
         debtor_id=case.debtor_id,
         debtor=debtor_facts(debtor, pf.emails.get(case.debtor_id, [])),
         state=pf.case_state(case, policy.promises.grace_days),
-        lines=tuple(invoice_line(i) for i in pf.invoices.get(case.debtor_id, ())),
+        lines=tuple(pf.invoice_lines(case.debtor_id)),
         history=history,
         live_drafts=tuple(pf.live_draft_ids.get(cid, ())),
         thread=thread,

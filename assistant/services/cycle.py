@@ -45,7 +45,6 @@ from assistant.services.portfolio import (
     Portfolio,
     debtor_facts,
     ensure_creditor,
-    invoice_line,
     load_portfolio,
 )
 from assistant.services.promises import check_promises
@@ -531,7 +530,7 @@ def _plan_creditor(
     for n, debtor_id in enumerate(debtor_ids, 1):
         if progress and (n % 200 == 0 or n == total):
             progress(policy.slug, n, total)
-        lines = [invoice_line(i) for i in pf.invoices.get(debtor_id, ())]
+        lines = pf.invoice_lines(debtor_id)
         case = pf.cases.get(debtor_id)
         if not any(i.status == "open" and i.outstanding > 0 for i in lines):
             if case is not None and case.status in ("active", "promise", "paused"):

@@ -46,41 +46,50 @@ class PreviewCase:
     history: ClientHistory
 
 
-def sample_case(on: date, step: LadderStep | None = None) -> PreviewCase:
+# The currency a creditor of each jurisdiction invoices in, for the made-up sample.
+HOME_CURRENCY = {"FR": "EUR", "UK": "GBP", "US": "USD"}
+_SAMPLE_DEBTORS = {
+    "FR": ("Exemple Client SARL", "5 rue de l'Exemple, 69002 Lyon", "FA-2026-"),
+    "UK": ("Example Customer Ltd", "5 Example Street, Leeds LS1 4AP", "INV-2026-"),
+    "US": ("Example Customer Inc.", "5 Example Street, Springfield, IL 62701", "INV-2026-"),
+}
+
+
+def sample_case(
+    on: date, step: LadderStep | None = None, policy: Policy | None = None
+) -> PreviewCase:
     """Return the made-up debtor, case and invoices a preview uses without a real case.
 
-    One invoice falls due within three days so a pre-reminder has something true to say.
+    The sample is a company of the policy's jurisdiction, invoiced in its currency (a UK
+    policy previews in pounds, with the Late Payment Act bands: £70 on the £1,250 invoice,
+    £40 on the £480.50 one). One invoice falls due within three days so a pre-reminder has
+    something true to say.
     """
+    country = policy.jurisdiction if policy is not None else "FR"
+    name, address, prefix = _SAMPLE_DEBTORS[country]
+    currency = HOME_CURRENCY[country]
     debtor = DebtorFacts(
         ref="PREVIEW",
-        name="Exemple Client SARL",
-        emails=("compta@client.example",),
-        address="5 rue de l'Exemple, 69002 Lyon",
+        name=name,
+        emails=("compta@client.example" if country == "FR" else "accounts@client.example",),
+        address=address,
     )
     ahead = -step.days_after_due if step is not None else 3
     soon = on + timedelta(days=max(0, min(3, ahead)))
     invoices = [
         InvoiceLine(
-            "FA-2026-0101",
-            on - timedelta(days=40),
-            Decimal("1250.00"),
-            Decimal("1250.00"),
-            issue_date=on - timedelta(days=70),
-        ),
-        InvoiceLine(
-            "FA-2026-0117",
-            on - timedelta(days=20),
-            Decimal("480.50"),
-            Decimal("480.50"),
-            issue_date=on - timedelta(days=50),
-        ),
-        InvoiceLine(
-            "FA-2026-0142",
-            soon,
-            Decimal("312.00"),
-            Decimal("312.00"),
-            issue_date=soon - timedelta(days=30),
-        ),
+            prefix + number,
+            due,
+            Decimal(amount),
+            Decimal(amount),
+            currency=currency,
+            issue_date=due - timedelta(days=30),
+        )
+        for number, due, amount in (
+            ("0101", on - timedelta(days=40), "1250.00"),
+            ("0117", on - timedelta(days=20), "480.50"),
+            ("0142", soon, "312.00"),
+        )
     ]
     return PreviewCase(debtor, CaseState(ref="REF-PREV"), invoices, ClientHistory())
 
@@ -99,7 +108,7 @@ def preview_case(
 ) -> PreviewCase:
     """Return the facts of `case_ref` (one of `policy`'s creditor) or the sample."""
     if not case_ref:
-        return sample_case(on, step)
+        return sample_case(on, step, policy)
     found = find_case(session, case_ref) if session is not None else None
     if found is None or found[1] != policy.slug:
         raise PreviewError(f"no case {case_ref} for creditor {policy.slug}")

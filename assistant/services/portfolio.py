@@ -9,20 +9,33 @@ or decides.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from assistant.db.models import Case, Contact, Creditor, Debtor, Draft, Handoff, Invoice, Promise
+from assistant.db.models import (
+    Case,
+    Contact,
+    Creditor,
+    Debtor,
+    Draft,
+    Handoff,
+    Invoice,
+    Payment,
+    Promise,
+)
 from assistant.domain import CaseState, DebtorFacts, HandoffRelease, InvoiceLine, from_cents
 from assistant.policy.schema import Policy
 
 LIVE_DRAFT_STATUSES = ("pending", "approved", "sending", "unknown")
 
 
-def invoice_line(row: Invoice) -> InvoiceLine:
-    """Convert an Invoice row into its value object."""
+def invoice_line(row: Invoice, payments: Sequence[tuple[date, Decimal]] = ()) -> InvoiceLine:
+    """Convert an Invoice row (and the payments recorded against it) into its value object."""
     return InvoiceLine(
         number=row.number,
         due_date=row.due_date,
@@ -32,6 +45,7 @@ def invoice_line(row: Invoice) -> InvoiceLine:
         status=row.status,
         issue_date=row.issue_date,
         paid_date=row.paid_date,
+        payments=tuple(payments),
     )
 
 
@@ -85,6 +99,18 @@ class Portfolio:
     open_handoffs: set[int] = field(default_factory=set)
     pending_promise_until: dict[int, date] = field(default_factory=dict)
     broken_promises: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # Payments recorded against each unsettled invoice (by invoice id): late interest
+    # follows the balance they leave.
+    payments: dict[int, list[tuple[date, Decimal]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def invoice_lines(self, debtor_id: int) -> list[InvoiceLine]:
+        """Return the debtor's unsettled invoices as value objects, with their payments."""
+        return [
+            invoice_line(row, self.payments.get(row.id or 0, ()))
+            for row in self.invoices.get(debtor_id, ())
+        ]
 
     def case_state(self, case: Case, grace_days: int) -> CaseState:
         """Build the planner's view of `case`."""
@@ -106,6 +132,24 @@ class Portfolio:
             steps_sent=tuple(self.steps_sent.get(cid, ())),
             released=handoff_release(case),
         )
+
+
+def load_payments(session: Session, pf: Portfolio, narrow: Sequence[Any] = ()) -> None:
+    """Add to `pf.payments` the payments recorded against the creditor's unsettled invoices.
+
+    `narrow` holds extra conditions on `Invoice` (one debtor, a span of debtors), the same as
+    the invoices' own query: late interest follows the balance these payments leave.
+    """
+    for invoice_id, paid_on, cents in session.exec(
+        select(col(Payment.invoice_id), col(Payment.paid_on), col(Payment.amount_cents))
+        .join(Invoice, col(Invoice.id) == Payment.invoice_id)
+        .where(
+            Invoice.creditor_id == pf.creditor.id,
+            col(Invoice.status).not_in(["paid", "written_off"]),
+            *narrow,
+        )
+    ):
+        pf.payments[invoice_id or 0].append((paid_on, from_cents(cents)))
 
 
 def load_portfolio(
@@ -138,6 +182,7 @@ def load_portfolio(
         )
     ):
         pf.invoices[inv.debtor_id].append(inv)
+    load_payments(session, pf, only_invoices)
     for case in session.exec(select(Case).where(Case.creditor_id == cid, *one_case)):
         pf.cases[case.debtor_id] = case
     case_ids = [c.id for c in pf.cases.values()]

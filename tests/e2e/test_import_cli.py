@@ -128,10 +128,12 @@ def test_mapping_and_snapshot(run) -> None:  # type: ignore[no-untyped-def]
         "--mapping",
         str(FIXTURES / "custom_headers.yaml"),
         "--snapshot",
+        "--allow-mass-settle",
         "--json",
     )
+    assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert (data["created"], data["settled"]) == (2, 6)
+    assert (data["created"], data["settled"], data["snapshot_settled"]) == (2, 6, 6)
 
 
 def test_file_level_errors_exit_2(run) -> None:  # type: ignore[no-untyped-def]
@@ -166,3 +168,59 @@ def test_payments_command(run, db_url: str) -> None:  # type: ignore[no-untyped-
         ).stdout
     )
     assert (again["created"], again["unchanged"]) == (0, 3)
+
+
+AGED_BALANCE = "debtor_ref;debtor_name;invoice_number;due_date;amount;outstanding\n" + "".join(
+    f"C{n % 3};Client {n % 3} SARL;FA-{n:02d};2026-10-{n:02d};100,00;100,00\n" for n in range(1, 11)
+)
+
+
+def _aged(tmp_path: Path, numbers: range) -> Path:
+    lines = AGED_BALANCE.splitlines(keepends=True)
+    path = tmp_path / f"balance-{numbers.start}-{numbers.stop}.csv"
+    path.write_text(lines[0] + "".join(lines[n] for n in numbers), encoding="utf-8")
+    return path
+
+
+def _open_invoices(db_url: str) -> int:
+    with sa.create_engine(db_url).connect() as conn:
+        return conn.execute(sa.text("select count(*) from invoice where status = 'open'")).scalar()
+
+
+def test_a_snapshot_cut_in_half_is_refused_and_says_what_it_would_settle(run, tmp_path, db_url):  # type: ignore[no-untyped-def]
+    assert (
+        run("invoices", str(_aged(tmp_path, range(1, 11))), "--creditor", "atelier-bois").exit_code
+        == 0
+    )
+    half = str(_aged(tmp_path, range(1, 6)))
+    refused = run("invoices", half, "--creditor", "atelier-bois", "--snapshot")
+    assert refused.exit_code == 2
+    assert "would settle 5 of the 10 open invoices" in refused.output
+    assert "--allow-mass-settle" in refused.output
+    assert _open_invoices(db_url) == 10  # nothing settled
+    as_json = run("invoices", half, "--creditor", "atelier-bois", "--snapshot", "--json")
+    data = json.loads(as_json.stdout)
+    assert as_json.exit_code == 2 and not data["ok"] and data["snapshot_settled"] == 5
+    dry = run("invoices", half, "--creditor", "atelier-bois", "--snapshot", "--dry-run", "--json")
+    assert dry.exit_code == 0 and json.loads(dry.stdout)["snapshot_settled"] == 5
+    assert any("--allow-mass-settle" in w for w in json.loads(dry.stdout)["warnings"])
+    confirmed = run(
+        "invoices",
+        half,
+        "--creditor",
+        "atelier-bois",
+        "--snapshot",
+        "--allow-mass-settle",
+        "--json",
+    )
+    assert confirmed.exit_code == 0 and json.loads(confirmed.stdout)["snapshot_settled"] == 5
+    assert _open_invoices(db_url) == 5
+
+
+def test_a_snapshot_settling_a_fifth_or_less_goes_through_and_counts_it(run, tmp_path, db_url):  # type: ignore[no-untyped-def]
+    run("invoices", str(_aged(tmp_path, range(1, 11))), "--creditor", "atelier-bois")
+    result = run(
+        "invoices", str(_aged(tmp_path, range(1, 9))), "--creditor", "atelier-bois", "--snapshot"
+    )
+    assert result.exit_code == 0, result.output
+    assert "missing from the snapshot" in result.output and _open_invoices(db_url) == 8

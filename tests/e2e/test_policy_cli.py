@@ -141,3 +141,87 @@ def test_a_first_letter_at_reminder_2_for_an_old_debt_does_not_claim_earlier_rem
     assert shown["subject"].startswith(f"[{draft['case']}] Relance —")
     assert "malgré" not in shown["body_text"].lower()
     assert "À l'attention d'Auto-École Martin" in shown["body_text"]
+
+
+def test_check_refuses_a_siren_of_eight_digits_at_its_line(relance, tmp_path):
+    text = ATELIER.replace('siren: "512345679"', 'siren: "51234567"')
+    result = relance("policy", "check", str(policy_file(tmp_path, text)), "--json", code=1)
+    [entry] = as_json(result)["files"]
+    [error] = entry["errors"]
+    assert (error["field"], error["line"]) == ("creditor.siren", line_of(text, '"51234567"'))
+    assert "9 digits" in error["message"]
+
+
+def test_check_refuses_a_siren_siret_or_vat_number_with_a_wrong_checksum(relance, tmp_path):
+    text = ATELIER.replace('siren: "834567893"', 'siren: "834567890"').replace(
+        '  siren: "512345679"\n',
+        '  siren: "512345679"\n  siret: "51234567900011"\n  vat_number: "FR00512345679"\n',
+    )
+    result = relance("policy", "check", str(policy_file(tmp_path, text)), "--json", code=1)
+    errors = {e["field"]: e for e in as_json(result)["files"][0]["errors"]}
+    assert set(errors) == {"agency.siren", "creditor.siret", "creditor.vat_number"}
+    assert "checksum" in errors["agency.siren"]["message"]
+    assert errors["creditor.siret"]["line"] == line_of(text, "51234567900011")
+    # (12 + 3 × (512345679 mod 97)) mod 97 = (12 + 3 × 21) mod 97 = 75
+    assert "key for SIREN 512345679 is 75" in errors["creditor.vat_number"]["message"]
+
+
+def test_check_accepts_valid_numbers_and_la_poste_sirets(relance, tmp_path):
+    text = ATELIER.replace(
+        '  siren: "512345679"\n',
+        '  siren: "512345679"\n  siret: "512 345 679 00017"\n  vat_number: "FR75512345679"\n',
+    ).replace('siren: "834567893"', 'siren: "356000000"\n  siret: "35600000049837"')
+    result = relance("policy", "check", str(policy_file(tmp_path, text)), "--json")
+    assert as_json(result)["files"][0]["ok"]
+
+
+def test_check_reports_a_missing_template_with_the_other_errors_in_one_run(relance, tmp_path):
+    text = ATELIER.replace("template: reminder_2,", "template: reminder_deux,").replace(
+        "deadline_days: 8", "deadline_days: 800"
+    )
+    assert "deadline_days: 800" in text
+    result = relance("policy", "check", str(policy_file(tmp_path, text)), "--json", code=1)
+    [entry] = as_json(result)["files"]
+    fields = [e["field"] for e in entry["errors"]]
+    assert "ladder.steps[1].template" in fields
+    assert any(f.endswith("deadline_days") for f in fields)
+    [template] = [e for e in entry["errors"] if e["field"] == "ladder.steps[1].template"]
+    assert template["line"] == line_of(text, "reminder_deux")
+
+
+def test_preview_of_a_uk_policy_uses_a_sample_in_pounds_with_the_statutory_bands(relance):
+    out = relance(
+        "policy", "preview", "thames-supplies", "--step", "reminder_3", "--date", DAY
+    ).stdout
+    assert "€" not in out and "EUR" not in out
+    assert "SARL" not in out and "Lyon" not in out
+    assert "£1,250.00" in out and "£480.50" in out
+    # Late Payment Act fixed sums: £70 on £1,000 to £9,999.99, £40 below £1,000.
+    assert "compensation £70.00" in out and "compensation £40.00" in out
+
+
+def test_interest_in_a_previewed_letter_follows_the_payments_made(relance, tmp_path):
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text(
+        "debtor_ref;debtor_name;debtor_email;invoice_number;issue_date;due_date;amount;outstanding\n"
+        "C1;Scierie Leduc SARL;compta@leduc.example;FA-PART;2026-08-28;2026-09-27;"
+        "1000,00;1000,00\n",
+        encoding="utf-8",
+    )
+    payments = tmp_path / "payments.csv"
+    payments.write_text(
+        "Date de règlement;Code client;N° facture;Montant réglé;Référence paiement\n"
+        "27/10/2026;C1;FA-PART;600,00;VIR-1\n",
+        encoding="utf-8",
+    )
+    relance("import", "invoices", str(invoices), "--creditor", "atelier-bois")
+    relance("import", "payments", str(payments), "--creditor", "atelier-bois")
+    relance("cycle", "--date", DAY, "--creditor", "atelier-bois")
+    [draft] = as_json(relance("drafts", "list", "--json"))
+    args = ("--step", "reminder_3", "--case", draft["case"], "--date", DAY)
+    preview = relance("policy", "preview", "atelier-bois", *args).stdout
+    # Due 27/09/2026 (2026 H2: 2.15 % + 10 = 12.15 %), 600 paid on 27/10, letter on 26/11:
+    # 1 000 × 12.15 % × 30 / 365 = 9.986 30 + 400 × 12.15 % × 30 / 365 = 3.994 52 → 13,98 €
+    # (not 400 × 12.15 % × 60 / 365 = 7,99 € on today's balance over the whole period).
+    assert "13,98 €" in preview and "7,99 €" not in preview
+    assert "Total restant dû : 400,00 €" in preview

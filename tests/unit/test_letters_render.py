@@ -17,7 +17,7 @@ from assistant.letters.rates import RateTable
 from assistant.letters.render import Letter, LetterRenderer, LetterTemplateError
 from assistant.letters.validator import validate_letter
 from assistant.policy.loader import load_policy
-from assistant.policy.schema import Policy
+from assistant.policy.schema import LateInterest, Policy, Terms
 
 ROOT = Path(__file__).resolve().parents[2]
 ON = date(2026, 11, 26)
@@ -462,3 +462,73 @@ def test_an_english_letter_from_a_french_policy_signs_off_in_english():
     assert not validate_letter(
         letter, policy=policy, debtor=debtor, case=CaseState(ref="REF-ABCD"), on=on
     )
+
+
+def test_a_credit_note_is_named_as_one_in_the_subject_and_the_agency_block(renderer):
+    invoice = invoices_for("reminder_1")[0]
+    credit = InvoiceLine(
+        "AV2026-0007", date(2026, 9, 1), D("-200.00"), D("-200.00"), issue_date=date(2026, 9, 1)
+    )
+    letter = render(renderer, "agency_fr", "reminder_3", invoices=(invoice, credit))
+    assert letter.subject.endswith("— facture F2026-0101, avoir AV2026-0007")
+    assert "Facture et avoir concernés :" in letter.text
+    assert "Fondement de la créance : facture F2026-0101 ; à déduire : avoir AV2026-0007 (-200,00 €)." in letter.text  # fmt: skip
+    assert "Principal : 1 034,56 €" in letter.text
+    assert "factures" not in letter.subject and "impayées" not in letter.text
+    acme = DebtorFacts("C002", "Acme Ltd", language="en")
+    english = render(renderer, "agency_fr", "reminder_1", invoices=(invoice, credit), debtor=acme)
+    assert english.subject.endswith("— invoice F2026-0101, credit note AV2026-0007")
+    assert "Basis of the debt: invoice F2026-0101; to be deducted: credit note AV2026-0007 (-€200.00)." in english.text  # fmt: skip
+    assert "Invoice and credit note concerned:" in english.text
+    assert "Total outstanding: €1,034.56" in english.text
+    policy = POLICIES["agency_fr"]
+    for shown, debtor in ((letter, DebtorFacts("C001", "Menuiserie Durand SAS")), (english, acme)):
+        findings = validate_letter(shown, policy=policy, debtor=debtor, case=CaseState("REF-7Q2K"), on=ON)  # fmt: skip
+        assert [f for f in findings if f.blocking] == []
+
+
+def test_the_subject_names_at_most_three_documents_invoices_first():
+    from assistant.letters.render import subject_documents
+
+    assert subject_documents("fr", ["F1", "F2"], ["AV1", "AV2"]) == "F1, F2, avoir AV1, …"
+    assert subject_documents("en", ["F1"], ["AV1", "AV2"]) == "F1, credit notes AV1, AV2"
+    assert subject_documents("fr", ["F1", "F2", "F3"], ["AV1"]) == "F1, F2, F3, …"
+
+
+def test_an_agency_names_the_creditor_s_terms_not_its_own(renderer):
+    fixed = POLICIES["agency_fr"].model_copy(
+        update={"terms": Terms(late_interest=LateInterest(rule="fixed", rate=D("12")))}
+    )
+    letter = renderer.render(
+        policy=fixed, step=fixed.step("reminder_3"), debtor=DebtorFacts("C001", "Menuiserie Durand SAS"),
+        case=CaseState("REF-7Q2K"), invoices=invoices_for("reminder_3"), history=ClientHistory(),
+        on=ON, render_pdf=False,
+    )  # fmt: skip
+    assert "nos conditions générales" not in letter.text
+    assert "Conformément aux conditions générales de vente d'Atelier du Bois Massif SARL" in letter.text  # fmt: skip
+
+
+def test_an_english_letter_from_a_french_creditor_cites_the_french_law_for_the_indemnity(renderer):
+    letter = render(renderer, "inhouse_fr", "reminder_3", debtor=DebtorFacts("C002", "Acme Ltd", language="en"))  # fmt: skip
+    assert "article L441-10 of the French Commercial Code" in letter.text
+    no_interest = POLICIES["inhouse_fr"].model_copy(
+        update={"terms": Terms(late_interest=LateInterest(rule="none"))}
+    )
+    only_indemnity = renderer.render(
+        policy=no_interest, step=no_interest.step("reminder_3"), debtor=DebtorFacts("C002", "Acme Ltd", language="en"),
+        case=CaseState("REF-7Q2K"), invoices=invoices_for("reminder_3"), history=ClientHistory(),
+        on=ON, render_pdf=False,
+    )  # fmt: skip
+    assert "Under article L441-10 of the French Commercial Code, each invoice paid late carries a fixed recovery indemnity of €40.00." in only_indemnity.text  # fmt: skip
+
+
+def test_credit_notes_are_listed_without_blank_lines_between_them(renderer):
+    invoice = invoices_for("reminder_1")[0]
+    credits = tuple(
+        InvoiceLine(f"AV-{n}", date(2026, 9, n), D("-10.00"), D("-10.00"), issue_date=date(2026, 9, n))
+        for n in (1, 2)
+    )  # fmt: skip
+    for key in ("agency_fr", "uk_en"):
+        text = render(renderer, key, "reminder_1", invoices=(invoice, *credits)).text
+        listed = text[text.index("- Invoice" if key == "uk_en" else "- Facture") :]
+        assert "\n\n-" not in listed.split("Total")[0], key

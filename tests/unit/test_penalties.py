@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from assistant.domain import DebtorFacts, InvoiceLine, Penalties
-from assistant.letters.penalties import compute_penalties, effective_terms
+from assistant.letters.penalties import balance_periods, compute_penalties, effective_terms
 from assistant.letters.rates import MissingRateError, RateTable
 from assistant.policy.schema import LateInterest, Policy, Terms
 
@@ -193,3 +194,57 @@ def test_the_shipped_uk_policy_carries_the_statutory_bands_as_data():
     terms = load_policy(root / "policies" / "thames-supplies.yaml").terms
     bands = [(b.below, b.amount) for b in terms.indemnity_bands]
     assert bands == [(D("1000"), D("40")), (D("10000"), D("70")), (None, D("100"))]
+
+
+def paid(invoice: InvoiceLine, *payments: tuple[date, str]) -> InvoiceLine:
+    return replace(invoice, payments=tuple((d, D(a)) for d, a in payments))
+
+
+def test_interest_follows_the_balance_between_payments():
+    due, on = date(2026, 1, 31), date(2026, 3, 2)  # 30 days late, 2026 H1: 12.15 %
+    invoice = paid(inv("F1", due, "1000.00", "400.00"), (date(2026, 2, 15), "600.00"))
+    p = compute_penalties([invoice], ECB, COMPANY, on, RATES)
+    # 1 000 × 12.15 % × 15 / 365 = 4.993 150 (31/01 → 15/02, before the payment)
+    # + 400 × 12.15 % × 15 / 365 = 1.997 260 (15/02 → 02/03) = 6.990 41 → 6,99 €
+    assert p.interest == D("6.99")
+    # Today's balance over the whole period would have claimed 400 × 12.15 % × 30 / 365 = 3,99 €.
+
+
+def test_a_payment_before_the_due_date_only_lowers_the_first_balance():
+    due = date(2026, 9, 1)
+    invoice = paid(
+        inv("F1", due, "1000.00", "500.00"),
+        (due - timedelta(days=10), "200.00"),
+        (due + timedelta(days=10), "300.00"),
+    )
+    p = compute_penalties([invoice], ECB, COMPANY, due + timedelta(days=30), RATES)
+    # 800 × 12.15 % × 10 / 365 = 2.663 01 + 500 × 12.15 % × 20 / 365 = 3.328 77 → 5,99 €
+    assert p.interest == D("5.99")
+
+
+def test_a_reduction_with_no_recorded_payment_never_raises_the_claim():
+    due = date(2026, 9, 1)
+    # 1 000 invoiced, 400 left, only a 300 payment on day 15 is known: the 300 unexplained
+    # are taken as gone from the start (700 then 400), never as still owed (1 000).
+    invoice = paid(inv("F1", due, "1000.00", "400.00"), (due + timedelta(days=15), "300.00"))
+    p = compute_penalties([invoice], ECB, COMPANY, due + timedelta(days=30), RATES)
+    # 700 × 12.15 % × 15 / 365 = 3.495 21 + 400 × 12.15 % × 15 / 365 = 1.997 26 → 5,49 €
+    assert p.interest == D("5.49")
+
+
+def test_balance_periods_cut_at_each_payment_and_keep_the_due_date_rate():
+    due, on = date(2025, 6, 1), date(2025, 8, 1)
+    invoice = paid(
+        inv("F1", due, "900.00", "300.00"),
+        (date(2025, 7, 1), "400.00"),
+        (date(2025, 6, 11), "200.00"),
+    )
+    assert balance_periods(invoice, on) == [
+        (due, date(2025, 6, 11), D("900.00")),
+        (date(2025, 6, 11), date(2025, 7, 1), D("700.00")),
+        (date(2025, 7, 1), on, D("300.00")),
+    ]
+    p = compute_penalties([invoice], ECB, COMPANY, on, RATES)
+    assert p.rate_percent == D("13.15")  # fell due in 2025 H1: that rate throughout
+    # 13.15 % / 365 × (900 × 10 + 700 × 20 + 300 × 31) = 32 300 × 0.000 360 274 = 11.636 85
+    assert p.interest == D("11.64")
