@@ -582,6 +582,9 @@ async def _mark_sent(
             drafts = {
                 d.id: d for d in session.exec(select(Draft).where(col(Draft.id).in_(ids))).all()
             }
+            case_ids = {d.case_id for d in drafts.values()}
+            # held here so that record_sent's session.get finds each case without a query
+            cases = session.exec(select(Case).where(col(Case.id).in_(case_ids))).all()
             for item, note in zip(batch, notes, strict=True):
                 draft = drafts.get(item.prepared.draft_id)
                 if draft is None or draft.status != "sending":
@@ -595,6 +598,7 @@ async def _mark_sent(
                         session, address, f"SMTP {reply}", actor, debtor_id=item.prepared.debtor_id
                     )
                 session.add(draft)
+            del cases
     finally:
         for item in batch:
             if item.in_flight is not None:
