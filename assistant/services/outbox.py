@@ -1,13 +1,14 @@
 """Send approved drafts, exactly once: approved → sending → sent | failed | unknown.
 
 Each draft is re-checked at send time, claimed (`sending`, committed) BEFORE the SMTP attempt,
-and after the server accepts it a copy is APPENDed to the IMAP Sent folder, then it is marked
-sent. A process killed in between leaves it in `sending`; `recover_sending` then looks for its
+and after the server accepts it a copy is APPENDed to the IMAP Sent folder (in a thread, while
+the next drafts go out), then it is marked sent (in batches, each draft only once its copy is
+stored). A process killed in between leaves it in `sending`; `recover_sending` then looks for its
 Message-ID in the Sent folder: found → sent, else → unknown for an officer. Never resent.
 The rate limit's pause comes BEFORE the claim, so a kill while waiting leaves the draft
 approved. On SQLite a lease keeps a single sender at a time; on PostgreSQL several senders
 share the outbox: each picks the next draft with `FOR UPDATE SKIP LOCKED` and holds an
-advisory lock on it while it is in flight, so recovery never touches a live send.
+advisory lock on it until it is marked, so recovery never touches a live send.
 This module never imports an SMTP/IMAP library.
 """
 
