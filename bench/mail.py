@@ -45,7 +45,7 @@ from assistant.services.inbox import ingest_inbox  # noqa: E402
 from assistant.services.outbox import send_outbox  # noqa: E402
 from assistant.services.portfolio import ensure_creditor  # noqa: E402
 from assistant.services.tokens import ALPHABET  # noqa: E402
-from tests.integration.dovecot import free_port, start_dovecot  # noqa: E402
+from tests.integration.dovecot import DovecotServer, free_port, start_dovecot  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday 10:00 in Paris
 SLUG = "atelier-bois"
@@ -129,8 +129,8 @@ def reply(i: int, message_id: str | None) -> bytes:
     return bytes(m)
 
 
-async def bench_adapter(settings: Settings, n: int) -> float:
-    sender = build_sender(settings)
+def adapter_messages(n: int) -> list[EmailMessage]:
+    """Compose `n` small letters to distinct recipients (no database)."""
     me = SenderIdentity("Cabinet Recouvra", "recouvrement@recouvra.example")
     messages = []
     for i in range(n):
@@ -148,6 +148,12 @@ async def bench_adapter(settings: Settings, n: int) -> float:
                 d, sender=me, to=[f"x{i}@client.example"], case_ref="REF-AAAA", date=NOW
             )
         )
+    return messages
+
+
+async def bench_adapter(settings: Settings, n: int) -> float:
+    sender = build_sender(settings)
+    messages = adapter_messages(n)
     start = time.perf_counter()
     results = await sender.send_batch(messages)
     elapsed = time.perf_counter() - start
@@ -177,6 +183,29 @@ def scratch_database(url: str | None, work: Path):
     return f"{url}{sep}options=-csearch_path%3D{schema}", drop
 
 
+def settings_for(database_url: str, smtp_port: int, dovecot: DovecotServer) -> Settings:
+    """Return the Settings of one run: loopback servers, no rate limit."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        policies_dir=ROOT / "policies",
+        templates_dir=ROOT / "templates",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_security="none",
+        smtp_from="recouvrement@recouvra.example",
+        smtp_rate_per_second=0,
+        reply_to="recouvrement+{token}@recouvra.example",
+        imap_host="127.0.0.1",
+        imap_port=dovecot.port,
+        imap_security="none",
+        imap_username=dovecot.username,
+        imap_password=dovecot.password,
+        imap_processed_folder="Processed",
+        imap_batch_size=100,
+    )
+
+
 def main() -> None:
     """Run the three measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -194,25 +223,7 @@ def main() -> None:
     controller.start()
     database_url, drop_database = scratch_database(args.database_url, work)
     try:
-        settings = Settings(
-            _env_file=None,
-            database_url=database_url,
-            policies_dir=ROOT / "policies",
-            templates_dir=ROOT / "templates",
-            smtp_host="127.0.0.1",
-            smtp_port=smtp_port,
-            smtp_security="none",
-            smtp_from="recouvrement@recouvra.example",
-            smtp_rate_per_second=0,
-            reply_to="recouvrement+{token}@recouvra.example",
-            imap_host="127.0.0.1",
-            imap_port=dovecot.port,
-            imap_security="none",
-            imap_username=dovecot.username,
-            imap_password=dovecot.password,
-            imap_processed_folder="Processed",
-            imap_batch_size=100,
-        )  # type: ignore[call-arg]
+        settings = settings_for(database_url, smtp_port, dovecot)
         app = build_app(settings, actor="bench")
 
         adapter_s = asyncio.run(bench_adapter(settings, n))

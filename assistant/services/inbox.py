@@ -36,6 +36,7 @@ from assistant.services.inbound_filing import Filed, FilingContext, ReplyHandler
 from assistant.services.inbox_lease import FetchLease, fetch_lease
 
 IngestProgress = Callable[[int, int], None]  # (done, total)
+FILE_BATCH = 25  # stored messages filed per transaction (each in its own savepoint)
 
 __all__ = ["IngestReport", "ReplyHandler", "ingest_inbox", "list_inbound", "process_received"]
 
@@ -137,29 +138,33 @@ def _state(session: Session, account: str, folder: str) -> MailboxState:
     return row
 
 
+def _new_row(fetched: FetchedMessage, digest: str, folder: str, uidvalidity: int) -> InboundMessage:
+    raw = fetched.raw
+    return InboundMessage(
+        folder=folder,
+        uidvalidity=uidvalidity,
+        uid=fetched.uid,
+        raw=raw,
+        raw_sha256=digest,
+        size=len(raw),
+        message_id=_peek_message_id(raw),
+        received_at=aware(fetched.internaldate) if fetched.internaldate else utcnow(),
+        status="received",
+    )
+
+
 def store_raw(
     app: App, fetched: FetchedMessage, folder: str, uidvalidity: int
 ) -> tuple[int | None, bool]:
     """Store the raw bytes (committed); return (row id to file or None if filed, new)."""
-    raw = fetched.raw
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = hashlib.sha256(fetched.raw).hexdigest()
     query = select(InboundMessage.id, InboundMessage.status).where(
         InboundMessage.raw_sha256 == digest
     )
     with Session(app.engine, expire_on_commit=False) as session:
         found = session.exec(query).first()
         if found is None:
-            row = InboundMessage(
-                folder=folder,
-                uidvalidity=uidvalidity,
-                uid=fetched.uid,
-                raw=raw,
-                raw_sha256=digest,
-                size=len(raw),
-                message_id=_peek_message_id(raw),
-                received_at=aware(fetched.internaldate) if fetched.internaldate else utcnow(),
-                status="received",
-            )
+            row = _new_row(fetched, digest, folder, uidvalidity)
             session.add(row)
             try:
                 session.commit()
@@ -169,6 +174,44 @@ def store_raw(
             return row.id, True
     inbound_id, status = found
     return (inbound_id if status == "received" else None), False
+
+
+def store_batch(
+    app: App, batch: list[FetchedMessage], folder: str, uidvalidity: int
+) -> list[tuple[int | None, bool]]:
+    """`store_raw` for a whole FETCH batch in one transaction (committed before any parsing).
+
+    One look-up of the batch's SHA-256s; when another fetch stores some of the same bytes
+    meanwhile (the unique key refuses the insert), the batch is stored one message at a time.
+    """
+    digests = [hashlib.sha256(f.raw).hexdigest() for f in batch]
+    with Session(app.engine, expire_on_commit=False) as session:
+        known: dict[str, tuple[int | None, bool]] = {
+            digest: ((i if status == "received" else None), False)
+            for digest, i, status in session.exec(
+                select(InboundMessage.raw_sha256, InboundMessage.id, InboundMessage.status).where(
+                    col(InboundMessage.raw_sha256).in_(set(digests))
+                )
+            ).all()
+        }
+        rows: dict[str, InboundMessage] = {}
+        for fetched, digest in zip(batch, digests, strict=True):
+            if digest not in known and digest not in rows:
+                rows[digest] = _new_row(fetched, digest, folder, uidvalidity)
+        session.add_all(rows.values())
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return [store_raw(app, fetched, folder, uidvalidity) for fetched in batch]
+    out: list[tuple[int | None, bool]] = []
+    for digest in digests:
+        if digest in known:
+            out.append(known[digest])
+        else:  # the first of the same bytes in this batch is new; a second is a duplicate
+            out.append((rows[digest].id, True))
+            known[digest] = (rows[digest].id, False)
+    return out
 
 
 def _claim(session: Session, inbound_id: int | None) -> InboundMessage | None:
@@ -202,9 +245,36 @@ def _claim(session: Session, inbound_id: int | None) -> InboundMessage | None:
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
             return session.get(InboundMessage, candidate, populate_existing=True)
-        session.rollback()
-        if inbound_id is not None:
+        if inbound_id is not None:  # nothing written: the transaction goes on (a batch)
             return None
+        session.rollback()
+
+
+def _file_one(
+    session: Session, ctx: FilingContext, inbound: InboundMessage, report: IngestReport
+) -> None:
+    """File one claimed message in `session` (quarantined when it cannot be read or filed)."""
+    claimed = inbound.id or 0
+    try:
+        parsed = parse_message(inbound.raw)
+    except MalformedMessage as exc:
+        inbound.status, inbound.error = "quarantined", f"unparsable: {exc}"[:1000]
+        session.add(inbound)
+        report.quarantined.append(claimed)
+        return
+    try:
+        with session.begin_nested():
+            filed = file_message(session, ctx, inbound, parsed)
+    except Exception as exc:  # noqa: BLE001 - keep the message, show it to an officer
+        found = session.get(InboundMessage, claimed, populate_existing=True)
+        assert found is not None
+        found.status = "quarantined"
+        found.error = f"processing failed: {type(exc).__name__}: {exc}"[:1000]
+        session.add(found)
+        report.quarantined.append(claimed)
+        report.errors.append(f"message {claimed}: {found.error}")
+        return
+    report.add(claimed, filed)
 
 
 def file_received(
@@ -215,28 +285,46 @@ def file_received(
         inbound = _claim(session, inbound_id)
         if inbound is None:
             return False
-        claimed = inbound.id or 0
-        try:
-            parsed = parse_message(inbound.raw)
-        except MalformedMessage as exc:
-            inbound.status, inbound.error = "quarantined", f"unparsable: {exc}"[:1000]
-            session.add(inbound)
-            report.quarantined.append(claimed)
-            return True
-        try:
-            with session.begin_nested():
-                filed = file_message(session, ctx, inbound, parsed)
-        except Exception as exc:  # noqa: BLE001 - keep the message, show it to an officer
-            inbound = session.get(InboundMessage, claimed, populate_existing=True)
-            assert inbound is not None
-            inbound.status = "quarantined"
-            inbound.error = f"processing failed: {type(exc).__name__}: {exc}"[:1000]
-            session.add(inbound)
-            report.quarantined.append(claimed)
-            report.errors.append(f"message {claimed}: {inbound.error}")
-            return True
-        report.add(claimed, filed)
+        _file_one(session, ctx, inbound, report)
     return True
+
+
+def _claim_many(session: Session, inbound_ids: list[int]) -> dict[int, InboundMessage]:
+    """Claim those of `inbound_ids` still `received`, for this transaction (see `_claim`).
+
+    SQLite: the compare-and-set write comes first and takes the writer lock, so the rows
+    read next cannot be filed by anyone else before the commit.
+    """
+    mine = (col(InboundMessage.id).in_(inbound_ids), col(InboundMessage.status) == "received")
+    query = select(InboundMessage).where(*mine).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    else:
+        session.execute(
+            update(InboundMessage)
+            .where(*mine)
+            .values(status="received")
+            .execution_options(synchronize_session=False)
+        )
+    return {row.id or 0: row for row in session.exec(query).all()}
+
+
+def file_batch(
+    app: App, ctx: FilingContext, inbound_ids: list[int], report: IngestReport
+) -> list[bool]:
+    """Claim and file stored messages in one transaction, each in its own savepoint.
+
+    A crash before the commit leaves them all `received` (their raw bytes are committed):
+    the next fetch or `process_received` files them. Returns, per id, whether it was filed.
+    """
+    if not inbound_ids:
+        return []
+    with session_scope(app.engine) as session:
+        claimed = _claim_many(session, inbound_ids)
+        for inbound_id in inbound_ids:
+            if inbound_id in claimed:
+                _file_one(session, ctx, claimed[inbound_id], report)
+    return [i in claimed for i in inbound_ids]
 
 
 def process_received(
@@ -311,17 +399,24 @@ def _ingest(
     target = app.settings.imap_processed_folder
     if uids and target:
         mailbox.ensure_folder(target)
+    # An LLM call per reply would hold SQLite's writer lock for a whole batch: one per txn.
+    per_txn = 1 if ctx.handler is not None and app.settings.llm_configured else FILE_BATCH
     for start in range(0, len(uids), batch_size):
         batch = uids[start : start + batch_size]
-        done: list[int] = []
-        stored: list[tuple[int | None, bool]] = []
-        for fetched in mailbox.fetch(folder, batch):  # the whole batch's bytes first
-            report.fetched += 1
-            stored.append(store_raw(app, fetched, folder, status.uidvalidity))
-            report.stored += stored[-1][1]
-            done.append(fetched.uid)
-        for inbound_id, new in stored:  # then filing; other workers may take some meanwhile
-            if inbound_id is None or not file_received(app, ctx, inbound_id, report):
+        fetched = mailbox.fetch(folder, batch)
+        done = [f.uid for f in fetched]
+        stored = store_batch(app, fetched, folder, status.uidvalidity)  # all bytes first
+        report.fetched += len(fetched)
+        report.stored += sum(new for _, new in stored)
+        unique = list(dict.fromkeys(i for i, _ in stored if i is not None))
+        # then filing; other workers may take some meanwhile
+        filed: dict[int, bool] = {}
+        for k in range(0, len(unique), per_txn):
+            chunk = unique[k : k + per_txn]
+            filed.update(zip(chunk, file_batch(app, ctx, chunk, report), strict=True))
+        for inbound_id, new in stored:
+            # a second copy of the same bytes in this batch counts once filed by the first
+            if inbound_id is None or not filed.pop(inbound_id, False):
                 report.duplicates += not new  # filed already (by us before, or another fetch)
         if done:
             _file_away(mailbox, folder, done, target)

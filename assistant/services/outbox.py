@@ -1,13 +1,14 @@
 """Send approved drafts, exactly once: approved → sending → sent | failed | unknown.
 
 Each draft is re-checked at send time, claimed (`sending`, committed) BEFORE the SMTP attempt,
-and after the server accepts it a copy is APPENDed to the IMAP Sent folder, then it is marked
-sent. A process killed in between leaves it in `sending`; `recover_sending` then looks for its
+and after the server accepts it a copy is APPENDed to the IMAP Sent folder (in a thread, while
+the next drafts go out), then it is marked sent (in batches, each draft only once its copy is
+stored). A process killed in between leaves it in `sending`; `recover_sending` then looks for its
 Message-ID in the Sent folder: found → sent, else → unknown for an officer. Never resent.
 The rate limit's pause comes BEFORE the claim, so a kill while waiting leaves the draft
 approved. On SQLite a lease keeps a single sender at a time; on PostgreSQL several senders
 share the outbox: each picks the next draft with `FOR UPDATE SKIP LOCKED` and holds an
-advisory lock on it while it is in flight, so recovery never touches a live send.
+advisory lock on it until it is marked, so recovery never touches a live send.
 This module never imports an SMTP/IMAP library.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,7 +56,7 @@ from assistant.mail.window import aware
 from assistant.services.approval import record_sent
 from assistant.services.attachments import draft_attachments
 from assistant.services.audit import record
-from assistant.services.draft_state import move_draft
+from assistant.services.draft_state import DraftConflict, move_draft
 from assistant.services.leases import Lease, LeaseBusy, acquire, is_postgres, release
 from assistant.services.outbox_checks import (
     OutboxItem,
@@ -76,6 +78,9 @@ from assistant.services.outbox_state import (
 )
 
 SEND_LEASE = "outbox"  # SQLite: one sender at a time (PostgreSQL shares with SKIP LOCKED)
+PAGE = 100  # approved draft ids listed per query
+SENT_BATCH = 50  # accepted drafts marked sent per transaction
+SENT_BATCH_PG = 5  # PostgreSQL: each holds its draft lock (one connection) until marked
 
 __all__ = [
     "OutboxItem",
@@ -208,14 +213,24 @@ def _prepare(
     return _Prepared(draft_id, message, assigned, case.debtor_id, draft.version)
 
 
-def _pick(session: Session, seen: set[int], pg: bool) -> Draft | None:
-    """Return the next approved draft not seen in this run, locked on PostgreSQL."""
-    query = (
-        select(Draft)
-        .where(Draft.status == "approved", col(Draft.id).not_in(seen or {0}))
+def _candidates(session: Session, seen: set[int], size: int) -> list[int]:
+    """Return up to `size` approved draft ids not seen in this run, oldest approval first.
+
+    One query of ids per page (instead of a NOT IN of every id seen so far per draft): at
+    most `len(seen)` of the approved ids can have been seen, so `len(seen) + size` suffice.
+    """
+    ids = session.exec(
+        select(Draft.id)
+        .where(Draft.status == "approved")
         .order_by(col(Draft.decided_at), col(Draft.id))
-        .limit(1)
-    )
+        .limit(len(seen) + size)
+    ).all()
+    return [i for i in ids if i is not None and i not in seen][:size]
+
+
+def _pick(session: Session, draft_id: int, pg: bool) -> Draft | None:
+    """Return draft `draft_id` if it is still approved, locked on PostgreSQL."""
+    query = select(Draft).where(Draft.id == draft_id, Draft.status == "approved")
     if pg:  # another sender skips this row instead of waiting for it
         query = query.with_for_update(skip_locked=True)
     return session.exec(query).first()
@@ -289,63 +304,105 @@ async def send_outbox(
             app, mailbox, sent_folder, now, progress, imap_down=imap_down
         )
         report.unknown.extend((i, r) for i, r in report.recovered if r.startswith("unknown"))
-        async with AsyncExitStack() as stack:
-            conn: MailConnection | None = None
-            seen: set[int] = set()
-            while limit is None or len(seen) < limit:
-                in_flight: Lease | None = None
-                with session_scope(app.engine) as session:  # pick, re-check, claim: one txn
-                    draft = _pick(session, seen, pg)
-                    if draft is None:
-                        break
-                    seen.add(draft.id or 0)
-                    prepared = _prepare(app, session, draft, now, report, hold_timing, progress)
-                    if prepared is None:
-                        continue
-                    if conn is None:
-                        try:
-                            conn = await stack.enter_async_context(sender.connect())
-                        except SendError as exc:
-                            report.aborted = f"cannot open the SMTP session: {exc}"
-                            break
-                    await _pace(conn)
-                    if pg:
-                        in_flight = acquire(
-                            app.engine, draft_lock(prepared.draft_id), _lease_ttl(app), note=False
-                        )
-                    if not claim(
-                        session, prepared.draft_id, prepared.version, prepared.message_id, app.actor
-                    ):
-                        if in_flight is not None:
-                            release(in_flight)
-                        continue
-                try:
-                    emit(progress, "sending", prepared.draft_id)
-                    outcome, tried = await _deliver(
-                        conn, prepared.message, retry, sleep, report, prepared.draft_id, progress
-                    )
-                    stop = _settle(
-                        app,
-                        mailbox,
-                        sent_folder,
-                        prepared,
-                        outcome,
-                        tried,
-                        now,
-                        report,
-                        retry,
-                        progress,
-                    )
-                finally:
-                    if in_flight is not None:
-                        release(in_flight)
-                if stop:
-                    report.aborted = stop
-                    break
+        copies = _SentCopies(mailbox, sent_folder, now)
+        accepted: list[_Accepted] = []
+        batch = SENT_BATCH_PG if pg else SENT_BATCH
+        try:
+            await _send_loop(
+                app, sender, copies, accepted, batch, now, report, retry, sleep, progress,
+                limit=limit, hold_timing=hold_timing, pg=pg,
+            )  # fmt: skip
+        finally:
+            try:
+                await _mark_sent(app, accepted, copies, now, report, progress)
+            finally:
+                copies.close()
     finally:
         if lease is not None:
             release(lease)
     return report
+
+
+async def _send_loop(
+    app: App,
+    sender: MailSender,
+    copies: _SentCopies,
+    accepted: list[_Accepted],
+    batch: int,
+    now: datetime,
+    report: SendReport,
+    retry: RetryPolicy,
+    sleep: Sleep,
+    progress: OutboxProgress | None,
+    *,
+    limit: int | None,
+    hold_timing: bool,
+    pg: bool,
+) -> None:
+    """Pick, re-check, claim and send one draft at a time; accepted ones wait in `accepted`.
+
+    Every `batch` accepted drafts, their Sent copies are awaited and they are marked sent in
+    one transaction (`_mark_sent`); the caller marks the rest when the loop ends.
+    """
+    async with AsyncExitStack() as stack:
+        conn: MailConnection | None = None
+        seen: set[int] = set()  # picked in this run (the limit counts these)
+        passed: set[int] = set()  # listed but gone or locked by another sender at pick time
+        queue: list[int] = []
+        while limit is None or len(seen) < limit:
+            if not queue:
+                with Session(app.engine) as session:
+                    queue = _candidates(session, seen | passed, PAGE)
+                if not queue:
+                    break
+            in_flight: Lease | None = None
+            with session_scope(app.engine) as session:  # pick, re-check, claim: one txn
+                candidate = queue.pop(0)
+                draft = _pick(session, candidate, pg)
+                if draft is None:
+                    passed.add(candidate)
+                    continue
+                seen.add(candidate)
+                prepared = _prepare(app, session, draft, now, report, hold_timing, progress)
+                if prepared is None:
+                    continue
+                if conn is None:
+                    try:
+                        conn = await stack.enter_async_context(sender.connect())
+                    except SendError as exc:
+                        report.aborted = f"cannot open the SMTP session: {exc}"
+                        break
+                await _pace(conn)
+                if pg:
+                    in_flight = acquire(
+                        app.engine, draft_lock(prepared.draft_id), _lease_ttl(app), note=False
+                    )
+                if not claim(
+                    session, prepared.draft_id, prepared.version, prepared.message_id, app.actor
+                ):
+                    if in_flight is not None:
+                        release(in_flight)
+                    continue
+            try:
+                emit(progress, "sending", prepared.draft_id)
+                outcome, tried = await _deliver(
+                    conn, prepared.message, retry, sleep, report, prepared.draft_id, progress
+                )
+                if isinstance(outcome, SendReceipt):
+                    emit(progress, "accepted", prepared.draft_id, outcome.response)
+                    copy = copies.keep(prepared.message)  # stored while the next ones go out
+                    accepted.append(_Accepted(prepared, outcome, tried, copy, in_flight))
+                    in_flight = None  # released once marked sent
+                    if len(accepted) >= batch:
+                        await _mark_sent(app, accepted, copies, now, report, progress)
+                    continue
+                stop = _settle(app, prepared, outcome, tried, report, retry, progress)
+            finally:
+                if in_flight is not None:
+                    release(in_flight)
+            if stop:
+                report.aborted = stop
+                break
 
 
 def _sent_folder(
@@ -363,35 +420,15 @@ def _sent_folder(
 
 def _settle(
     app: App,
-    mailbox: Mailbox | None,
-    sent_folder: str | None,
     prepared: _Prepared,
-    outcome: SendReceipt | SendError,
+    outcome: SendError,
     tried: int,
-    now: datetime,
     report: SendReport,
     retry: RetryPolicy,
     progress: OutboxProgress | None,
 ) -> str | None:
-    """Record the outcome of one delivery; return a reason to stop the batch, if any."""
+    """Record a delivery that failed; return a reason to stop the batch, if any."""
     actor, draft_id = app.actor, prepared.draft_id
-    if isinstance(outcome, SendReceipt):
-        emit(progress, "accepted", draft_id, outcome.response)
-        note = _keep_copy(mailbox, sent_folder, prepared.message, now, report)
-        emit(progress, "appended" if note is None else "not_appended", draft_id, note or "")
-
-        def sent(session: Session, draft: Draft) -> None:
-            draft.last_error = note
-            record_sent(session, draft, now, actor)
-            for address, reply in outcome.refused.items():
-                invalidate_address(
-                    session, address, f"SMTP {reply}", actor, debtor_id=prepared.debtor_id
-                )
-
-        finish(app.engine, draft_id, tried, sent)
-        report.sent.append(draft_id)
-        emit(progress, "sent", draft_id)
-        return None
     error = str(outcome)
     if isinstance(outcome, AmbiguousSendError):
 
@@ -463,21 +500,116 @@ def _settle(
     return "the SMTP server is unreachable" if outcome.code is None else None
 
 
-def _keep_copy(
-    mailbox: Mailbox | None,
-    folder: str | None,
-    message: EmailMessage,
+class _SentCopies:
+    """APPEND Sent copies on the mailbox's one connection, in a thread, in order.
+
+    The copy of a message is stored while the next drafts are re-checked, claimed and sent;
+    `_mark_sent` waits for it before the draft is marked sent, so the order accepted → copy
+    stored → marked sent (what crash recovery relies on) holds for every draft.
+    """
+
+    def __init__(self, mailbox: Mailbox | None, folder: str | None, now: datetime):
+        self.mailbox, self.folder, self.now = mailbox, folder, now
+        self._pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sent-copy")
+            if mailbox is not None and folder is not None
+            else None
+        )
+
+    def keep(self, message: EmailMessage) -> asyncio.Future[str | None]:
+        """Start storing a copy of `message`; the future gives the error text or None."""
+        loop = asyncio.get_running_loop()
+        if self._pool is None:
+            done: asyncio.Future[str | None] = loop.create_future()
+            done.set_result(None)
+            return done
+        return loop.run_in_executor(self._pool, self._append, message_bytes(message))
+
+    def _append(self, raw: bytes) -> str | None:
+        assert self.mailbox is not None and self.folder is not None
+        try:
+            self.mailbox.append(self.folder, raw, flags=("\\Seen",), when=self.now)
+        except MailboxError as exc:
+            return str(exc)
+        return None
+
+    def close(self) -> None:
+        """Wait for the copies under way and stop the thread."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+@dataclass
+class _Accepted:
+    """A draft the SMTP server accepted, waiting for its Sent copy and its mark."""
+
+    prepared: _Prepared
+    receipt: SendReceipt
+    tried: int
+    copy: asyncio.Future[str | None]
+    in_flight: Lease | None  # PostgreSQL: held until the draft is marked sent
+
+
+async def _mark_sent(
+    app: App,
+    accepted: list[_Accepted],
+    copies: _SentCopies,
     now: datetime,
     report: SendReport,
-) -> str | None:
-    if mailbox is None or folder is None:
-        return None
+    progress: OutboxProgress | None,
+) -> None:
+    """Wait for the Sent copies of `accepted`, then mark them all sent in one transaction.
+
+    A crash before the commit leaves them in `sending`: recovery finds each stored copy's
+    Message-ID in the Sent folder and marks it sent (no copy: `unknown`). Empties `accepted`.
+    """
+    batch, accepted[:] = list(accepted), []
+    if not batch:
+        return
+    actor = app.actor
     try:
-        mailbox.append(folder, message_bytes(message), flags=("\\Seen",), when=now)
-    except MailboxError as exc:
-        report.warnings.append(f"sent, but no copy in {folder}: {exc}")
-        return f"sent; copy to {folder} failed: {exc}"
-    return None
+        notes: list[str | None] = []
+        for item in batch:
+            error = await item.copy
+            draft_id = item.prepared.draft_id
+            if error is not None:
+                report.warnings.append(f"sent, but no copy in {copies.folder}: {error}")
+                error = f"sent; copy to {copies.folder} failed: {error}"
+            notes.append(error)
+            emit(progress, "appended" if error is None else "not_appended", draft_id, error or "")
+        ids = [item.prepared.draft_id for item in batch]
+        conflicts: list[int] = []
+        with session_scope(app.engine) as session:
+            drafts = {
+                d.id: d for d in session.exec(select(Draft).where(col(Draft.id).in_(ids))).all()
+            }
+            case_ids = {d.case_id for d in drafts.values()}
+            # held here so that record_sent's session.get finds each case without a query
+            cases = session.exec(select(Case).where(col(Case.id).in_(case_ids))).all()
+            for item, note in zip(batch, notes, strict=True):
+                draft = drafts.get(item.prepared.draft_id)
+                if draft is None or draft.status != "sending":
+                    conflicts.append(item.prepared.draft_id)
+                    continue
+                draft.attempts += item.tried
+                draft.last_error = note
+                record_sent(session, draft, now, actor)
+                for address, reply in item.receipt.refused.items():
+                    invalidate_address(
+                        session, address, f"SMTP {reply}", actor, debtor_id=item.prepared.debtor_id
+                    )
+                session.add(draft)
+            del cases
+    finally:
+        for item in batch:
+            if item.in_flight is not None:
+                release(item.in_flight)
+    for item in batch:
+        if item.prepared.draft_id not in conflicts:
+            report.sent.append(item.prepared.draft_id)
+            emit(progress, "sent", item.prepared.draft_id)
+    if conflicts:
+        raise DraftConflict(f"draft {conflicts[0]} left `sending` while it was being sent")
 
 
 # -- crash recovery -----------------------------------------------------------------------------

@@ -103,11 +103,10 @@ def claim(
     Returns False when someone moved or edited the draft first; the caller commits.
     """
     draft = session.get(Draft, draft_id)
-    if draft is None:
+    if draft is None or draft.status != "approved" or draft.version != version:
         return False
-    session.refresh(draft)
-    if draft.status != "approved" or draft.version != version:
-        return False
+    # No re-read: the compare-and-set below matches the row's status and version in the
+    # database, so a draft moved or edited since it was read is never claimed.
     values: dict[str, Any] = {"last_error": None}
     if message_id:
         values["message_id"] = message_id
