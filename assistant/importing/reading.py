@@ -163,7 +163,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     python-calamine (Rust) parses the sheet, 10 to 20 times faster than openpyxl. Cells come
     back as openpyxl's read-only mode gives them, once stripped: text, numbers (floats), dates
     (`date`, or `datetime` when the cell has a time), booleans, None for an empty cell. Each
-    row is as wide as its last non-empty cell.
+    row is as wide as its last non-empty cell. A workbook calamine cannot open, or one with
+    error cells, is read with openpyxl as before.
     """
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
@@ -172,8 +173,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
         return read_xlsx_openpyxl(path, sheet)
     try:
         wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001 - calamine raises many kinds
-        raise FileReadError(f"{path}: not a readable XLSX workbook ({exc})") from exc
+    except Exception:  # noqa: BLE001 - calamine raises many kinds: let openpyxl try, or say why
+        return read_xlsx_openpyxl(path, sheet)
     try:
         if sheet is not None and sheet not in wb.sheet_names:
             raise FileReadError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(wb.sheet_names)})")
@@ -184,8 +185,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
             sheet = sheets[0]
         try:
             ws = wb.get_sheet_by_name(sheet)
-        except Exception as exc:  # noqa: BLE001
-            raise FileReadError(f"{path}: not a readable XLSX workbook ({exc})") from exc
+        except Exception:  # noqa: BLE001 - a sheet calamine cannot parse: openpyxl decides
+            return read_xlsx_openpyxl(path, sheet)
         rows = list(_calamine_rows(path, ws))
     finally:
         wb.close()
