@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +93,32 @@ def floor(source: Any, target: Any, folder: Path) -> tuple[float, float]:
     return read.seconds, written
 
 
+def lift_xlsx_cap(folder: Path) -> int | None:
+    """Raise the XLSX size cap to fit this portfolio's workbook if it is larger; return MiB.
+
+    At 1,000,000 invoices the generated workbook holds about 360 MiB of XML, over the
+    importer's 256 MiB cap: the bench lifts the cap for that run (and says so) rather than
+    measure a refusal.
+    """
+    from assistant.importing import reading
+
+    sizes = []
+    for slug in SLUGS:
+        path = invoice_file(folder, slug)
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                sizes.append(sum(m.file_size for m in archive.infolist()))
+    if not sizes or max(sizes) <= reading.MAX_XLSX_UNCOMPRESSED:
+        return None
+    reading.MAX_XLSX_UNCOMPRESSED = max(sizes) + 1
+    return (max(sizes) >> 20) + 1
+
+
 def child(args: argparse.Namespace) -> None:
     """Run one import and its floor; print the figures as JSON."""
     folder = Path(args.folder)
     work = Path(args.work)
+    cap = lift_xlsx_cap(folder)
     with database(args.backend, work / "import.db") as url:
         app = build(url)
         _ = app.engine  # the schema is created before the clock starts
@@ -114,6 +137,7 @@ def child(args: argparse.Namespace) -> None:
         "floor_read_s": read_s,
         "floor_insert_s": insert_s,
         "import_peak_rss_mb": import_rss,
+        "xlsx_cap_mib": cap,
     }
     print(json.dumps(figures))
 
@@ -143,6 +167,7 @@ def measure(invoices: int, backend: str, runs: int, work: Path) -> dict[str, Any
         "floor_insert_s": spread([r["floor_insert_s"] for r in results]),
         "ratio": spread([r["import_s"] / f for r, f in zip(results, floors, strict=True)]),
         "peak_rss_mb": spread([r["import_peak_rss_mb"] for r in results]),
+        "xlsx_cap_mib": results[0].get("xlsx_cap_mib"),
     }
 
 
@@ -159,7 +184,13 @@ def table(rows: list[dict[str, Any]]) -> str:
         f"{fmt(r['ratio'], 1, '×')} | {fmt(r['peak_rss_mb'])} | {r['load']} |"
         for r in rows
     ]
-    return "\n".join([head, *lines])
+    notes = [
+        f"\n{r['invoices']:,} invoices: the XLSX cap was lifted to {r['xlsx_cap_mib']} MiB "
+        "for this run (the workbook is larger than the importer accepts)."
+        for r in rows
+        if r.get("xlsx_cap_mib")
+    ]
+    return "\n".join([head, *lines, *notes])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,9 +15,11 @@ are only overwritten by non-empty cells; e-mail addresses are added, never remov
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from assistant.domain import to_cents
@@ -103,12 +105,18 @@ class ImportPlan:
         )
 
 
+@lru_cache(maxsize=32)
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    get = attrgetter(*names)
+    return (lambda state: (get(state),)) if len(names) == 1 else get
+
+
 def _jsonable(state: Any, names: Iterable[str]) -> dict[str, Any]:
-    out = {}
-    for n in names:
-        v = getattr(state, n)
-        out[n] = v.isoformat() if isinstance(v, date) else v
-    return out
+    names = tuple(names)
+    return {
+        n: v.isoformat() if isinstance(v, date) else v
+        for n, v in zip(names, _getter(names)(state), strict=True)
+    }
 
 
 def plan_debtors(

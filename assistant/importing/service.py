@@ -225,6 +225,7 @@ def import_invoices(
         )
     except HeaderError as exc:
         raise ImportFailed(f"{path}: {exc}") from exc
+    del table  # the raw cells are no longer needed: free them before planning
     if snapshot and parsed.read == 0:
         raise ImportFailed(f"{path}: no invoice rows; --snapshot would settle every open invoice")
     report = _report_from("invoices", path, creditor_slug, parsed, dry_run, snapshot)
@@ -294,6 +295,7 @@ def import_payments(
         parsed = parse_payment_rows(table, mp, _stage(progress, "checking", total))
     except HeaderError as exc:
         raise ImportFailed(f"{path}: {exc}") from exc
+    del table  # the raw cells are no longer needed: free them before planning
     report = _report_from("payments", path, creditor_slug, parsed, dry_run)
     report.totals = payment_totals(parsed.rows, parsed.read)
     with session_scope(engine) as session:

@@ -22,6 +22,8 @@ _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
 _CURRENCY_WORDS = re.compile(r"(?i)\b(EUR|EUROS?|USD|GBP|CHF|CAD|JPY)\b|US\$|CA\$")
 _MINUS = {"-", "\u2212", "\u2013"}
 _NUMBER = re.compile(r"^\d[\d.,]*$")
+_PLAIN_AMOUNT = re.compile(r"(-?)(\d+)(?:([.,])(\d{1,2}))?\Z")
+_CENT = Decimal("0.01")
 _EXCEL_EPOCH = date(1899, 12, 30)
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _NUMERIC_DATE = re.compile(
@@ -62,6 +64,10 @@ def parse_amount(value: Cell, decimal: str | None = None) -> Decimal:
             raise ValueError("not a number") from exc
     if not isinstance(value, str):
         raise ValueError("not a number")
+    plain = _PLAIN_AMOUNT.match(value)  # fast path: `-1234,5`, `12.50` (most cells)
+    if plain and (plain[3] is None or decimal in (None, plain[3])):
+        amount = Decimal(f"{plain[2]}.{plain[4]}" if plain[3] else plain[2]).quantize(_CENT)
+        return -amount if plain[1] else amount
     text = _CURRENCY_WORDS.sub("", value.strip())
     text = "".join(ch for ch in text if ch not in _CURRENCY_SIGNS and ch not in _SPACES)
     negative = False
