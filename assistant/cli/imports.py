@@ -74,6 +74,7 @@ def _run(
     actor: str | None,
     as_of: date | None = None,
     allow_mass_settle: bool = False,
+    max_settle: float | None = None,
 ) -> None:
     application = get_app(actor)
     with policies_or_fail(application):
@@ -91,6 +92,7 @@ def _run(
                     progress=progress,
                     as_of=as_of,
                     allow_mass_settle=allow_mass_settle,
+                    max_settle_share=None if max_settle is None else max_settle / 100,
                 )
             else:
                 report = import_payments(
@@ -225,18 +227,27 @@ def invoices(
         help="Date the export was made (YYYY-MM-DD; default: its latest date). Payments "
         "imported with a later date are kept.",
     ),
+    max_settle: float = typer.Option(
+        None,
+        "--max-settle",
+        min=0,
+        max=100,
+        metavar="PERCENT",
+        help="With --snapshot: refuse (nothing written) when the file would settle more than "
+        "PERCENT % of the open invoices. Without it, a snapshot settling more than 20 % is "
+        "imported with a warning.",
+    ),
     allow_mass_settle: bool = typer.Option(
         False,
         "--allow-mass-settle",
-        help="With --snapshot: confirm that settling more than 20% of the open invoices "
-        "(all those the file lacks) is intended; refused otherwise.",
+        help="With --snapshot and --max-settle: confirm that settling more is intended.",
     ),
 ) -> None:
     """Import an aged balance or invoice history; one bad row and nothing is written."""
     day = parse_date(as_of) if as_of else None
     _run(
         "invoices", file, creditor, mapping, snapshot, dry_run, as_json, actor, day,
-        allow_mass_settle,
+        allow_mass_settle, max_settle,
     )  # fmt: skip
 
 

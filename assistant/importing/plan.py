@@ -278,13 +278,14 @@ def plan_invoices(
     return plan
 
 
-# A snapshot settling more than this share of the open invoices is refused unless confirmed:
-# a file cut in half, or one creditor's export of a few accounts, looks just like it.
+# A snapshot settling more than this share of the open invoices gets a warning (and is refused
+# when the user asked for a limit with --max-settle): a file cut in half, or one creditor's
+# export of a few accounts, looks just like a ledger whose invoices were paid.
 SNAPSHOT_SETTLE_LIMIT = 0.20
 
 
 def mass_settle_refusal(plan: ImportPlan, limit: float = SNAPSHOT_SETTLE_LIMIT) -> str | None:
-    """Return why a snapshot settling too many open invoices is refused (None if it is not)."""
+    """Return why a snapshot settling more than `limit` of the open invoices is refused."""
     if not plan.open_before or plan.snapshot_settled <= limit * plan.open_before:
         return None
     share = plan.snapshot_settled / plan.open_before
@@ -294,6 +295,18 @@ def mass_settle_refusal(plan: ImportPlan, limit: float = SNAPSHOT_SETTLE_LIMIT) 
         "If the file is the whole open ledger and they were all paid, import again with "
         "--allow-mass-settle; if it is partial (cut short, one part of the accounts), "
         "import it without --snapshot. Nothing was imported."
+    )
+
+
+def mass_settle_warning(plan: ImportPlan, limit: float = SNAPSHOT_SETTLE_LIMIT) -> str | None:
+    """Return a warning when a snapshot settles more than `limit` of the open invoices."""
+    if not plan.open_before or plan.snapshot_settled <= limit * plan.open_before:
+        return None
+    share = plan.snapshot_settled / plan.open_before
+    return (
+        f"--snapshot settles {plan.snapshot_settled} of the {plan.open_before} open invoices "
+        f"({share:.0%}) because the file does not list them: check that the file is the whole "
+        "open ledger (a partial file settles the rest; --max-settle PERCENT refuses it)"
     )
 
 

@@ -20,7 +20,12 @@ from assistant.db.engine import session_scope
 from assistant.importing.allocation import plan_payments
 from assistant.importing.headers import HeaderError
 from assistant.importing.mapping import ImportMapping, MappingError, load_mapping
-from assistant.importing.plan import ImportPlan, mass_settle_refusal, plan_invoices
+from assistant.importing.plan import (
+    ImportPlan,
+    mass_settle_refusal,
+    mass_settle_warning,
+    plan_invoices,
+)
 from assistant.importing.reading import FileReadError, RawTable, TableReader, read_table
 from assistant.importing.rows import ParsedRows, RowError, parse_invoice_rows, parse_payment_rows
 from assistant.importing.store import (
@@ -205,12 +210,14 @@ def import_invoices(
     reader: TableReader = read_table,
     as_of: date | None = None,
     allow_mass_settle: bool = False,
+    max_settle_share: float | None = None,
 ) -> ImportReport:
     """Import an invoice export (aged balance or history) for one creditor, all or nothing.
 
     `as_of` is the date the export was made (default: the latest date it shows); payments
     imported with a later date are kept, whatever the export says. A `snapshot` that would
-    settle more than `SNAPSHOT_SETTLE_LIMIT` of the open invoices raises MassSettleRefused
+    settle more than `SNAPSHOT_SETTLE_LIMIT` of the open invoices is imported with a warning;
+    with `max_settle_share` set, one settling more than that share raises MassSettleRefused
     (a dry run only warns) unless `allow_mass_settle`.
     """
     engine, pols, who = _resolve(app_or_engine, policies, actor)
@@ -256,7 +263,11 @@ def import_invoices(
         )
         _fill(report, plan)
         report.snapshot_settled = plan.snapshot_settled
-        refusal = None if allow_mass_settle else mass_settle_refusal(plan)
+        guard = max_settle_share is not None and not allow_mass_settle
+        refusal = mass_settle_refusal(plan, max_settle_share) if guard else None  # type: ignore[arg-type]
+        warning = None if refusal or allow_mass_settle else mass_settle_warning(plan)
+        if warning:
+            report.warnings.append(warning)
         if refusal and dry_run:
             report.warnings.append(refusal.replace(" Nothing was imported.", ""))
         elif refusal:

@@ -128,12 +128,12 @@ def test_mapping_and_snapshot(run) -> None:  # type: ignore[no-untyped-def]
         "--mapping",
         str(FIXTURES / "custom_headers.yaml"),
         "--snapshot",
-        "--allow-mass-settle",
         "--json",
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert (data["created"], data["settled"], data["snapshot_settled"]) == (2, 6, 6)
+    assert any("settles 6 of the 6 open invoices" in w for w in data["warnings"])
 
 
 def test_file_level_errors_exit_2(run) -> None:  # type: ignore[no-untyped-def]
@@ -187,31 +187,37 @@ def _open_invoices(db_url: str) -> int:
         return conn.execute(sa.text("select count(*) from invoice where status = 'open'")).scalar()
 
 
-def test_a_snapshot_cut_in_half_is_refused_and_says_what_it_would_settle(run, tmp_path, db_url):  # type: ignore[no-untyped-def]
+def test_a_snapshot_cut_in_half_settles_the_rest_with_a_warning(run, tmp_path, db_url):  # type: ignore[no-untyped-def]
+    run("invoices", str(_aged(tmp_path, range(1, 11))), "--creditor", "atelier-bois")
+    half = str(_aged(tmp_path, range(1, 6)))
+    result = run("invoices", half, "--creditor", "atelier-bois", "--snapshot", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["snapshot_settled"] == 5
+    assert any("settles 5 of the 10 open invoices (50%)" in w for w in data["warnings"])
+    assert _open_invoices(db_url) == 5  # the contract: the file is the whole open ledger
+
+
+def test_max_settle_refuses_a_snapshot_cut_in_half_and_says_what_it_would_settle(run, tmp_path, db_url):  # type: ignore[no-untyped-def]
     assert (
         run("invoices", str(_aged(tmp_path, range(1, 11))), "--creditor", "atelier-bois").exit_code
         == 0
     )
     half = str(_aged(tmp_path, range(1, 6)))
-    refused = run("invoices", half, "--creditor", "atelier-bois", "--snapshot")
+    guard = ["--snapshot", "--max-settle", "20"]
+    refused = run("invoices", half, "--creditor", "atelier-bois", *guard)
     assert refused.exit_code == 2
     assert "would settle 5 of the 10 open invoices" in refused.output
     assert "--allow-mass-settle" in refused.output
     assert _open_invoices(db_url) == 10  # nothing settled
-    as_json = run("invoices", half, "--creditor", "atelier-bois", "--snapshot", "--json")
+    as_json = run("invoices", half, "--creditor", "atelier-bois", *guard, "--json")
     data = json.loads(as_json.stdout)
     assert as_json.exit_code == 2 and not data["ok"] and data["snapshot_settled"] == 5
-    dry = run("invoices", half, "--creditor", "atelier-bois", "--snapshot", "--dry-run", "--json")
+    dry = run("invoices", half, "--creditor", "atelier-bois", *guard, "--dry-run", "--json")
     assert dry.exit_code == 0 and json.loads(dry.stdout)["snapshot_settled"] == 5
     assert any("--allow-mass-settle" in w for w in json.loads(dry.stdout)["warnings"])
     confirmed = run(
-        "invoices",
-        half,
-        "--creditor",
-        "atelier-bois",
-        "--snapshot",
-        "--allow-mass-settle",
-        "--json",
+        "invoices", half, "--creditor", "atelier-bois", *guard, "--allow-mass-settle", "--json"
     )
     assert confirmed.exit_code == 0 and json.loads(confirmed.stdout)["snapshot_settled"] == 5
     assert _open_invoices(db_url) == 5

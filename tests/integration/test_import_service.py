@@ -137,7 +137,6 @@ def test_snapshot_settles_open_invoices_missing_from_the_file(
         "custom_headers.csv",
         mapping=FIXTURES / "custom_headers.yaml",
         snapshot=True,
-        allow_mass_settle=True,  # all six are missing: more than 20 %, confirmed
     )
     assert (report.created, report.settled, report.snapshot_settled) == (2, 6, 6)
     inv = _invoices(engine)
