@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
+from email.policy import EmailPolicy
+from functools import lru_cache
 from types import MappingProxyType
 
 from assistant.mailparse.html_text import html_to_text
@@ -97,6 +99,25 @@ _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _ADDR = re.compile(r"[\w.+%'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
+class _MemoisedPolicy(EmailPolicy):
+    """`policy.default`, with each header parsed once: the stdlib parses a header again on every
+    read (a part's Content-Type is read dozens of times while walking a message)."""
+
+    def header_fetch_parse(self, name, value):  # type: ignore[no-untyped-def]
+        if hasattr(value, "name") or not isinstance(value, str):
+            return super().header_fetch_parse(name, value)
+        return _fetch_header(name, value)
+
+
+@lru_cache(maxsize=4096)
+def _fetch_header(name: str, value: str):  # type: ignore[no-untyped-def]
+    """Parse one header as `policy.default` does (header objects are immutable strings)."""
+    return policy.default.header_fetch_parse(name, value)
+
+
+_POLICY = _MemoisedPolicy()
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse raw message bytes; raise ``MalformedMessage`` only if nothing is readable."""
     if not isinstance(raw, bytes | bytearray):
@@ -104,7 +125,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     if not raw.strip():
         raise MalformedMessage("empty message")
     try:
-        msg = email.message_from_bytes(bytes(raw), policy=policy.default)
+        msg = email.message_from_bytes(bytes(raw), policy=_POLICY)
     except Exception as exc:  # the stdlib parser is lenient; this is a last resort
         raise MalformedMessage(f"unparseable: {exc}") from exc
     names = {k.lower() for k, _ in _raw_items(msg)}
