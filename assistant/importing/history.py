@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from assistant.db.models import Case, Invoice, Promise
-from assistant.domain import ClientHistory, InvoiceLine, from_cents
+from assistant.domain import ClientHistory
 
 if TYPE_CHECKING:
     from assistant.services.portfolio import DebtorSpan
@@ -25,6 +26,17 @@ if TYPE_CHECKING:
 # Without table statistics SQLite reads a span of debtors through the creditor index (the
 # whole ledger for each chunk of the cycle): name the debtor index instead.
 _BY_DEBTOR = "INDEXED BY ix_invoice_debtor_id"
+
+
+class PaidInvoice(Protocol):
+    """What the history reads of a paid invoice (an `InvoiceLine`, or a row in cents)."""
+
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def paid_date(self) -> date | None: ...
+    @property
+    def amount(self) -> Decimal | int: ...
 
 
 def window_start(on: date) -> date:
@@ -36,7 +48,7 @@ def window_start(on: date) -> date:
 
 
 def compute_history(
-    paid_invoices: Iterable[InvoiceLine],
+    paid_invoices: Iterable[PaidInvoice],
     promises_kept: int,
     promises_broken: int,
     open_disputes: int,
@@ -85,17 +97,12 @@ def load_histories(
     def by_debtor(query: sa.Select[Any]) -> sa.Select[Any]:
         return query.with_hint(invoices, _BY_DEBTOR, "sqlite") if span is not None else query
 
-    paid: dict[int, list[InvoiceLine]] = {}
+    # Rows, not `InvoiceLine`s: the history reads only the dates and the amount's sign.
+    paid: dict[int, list[Any]] = {}
     rows = session.connection().execute(
         by_debtor(
             sa.select(
-                inv.debtor_id,
-                inv.number,
-                inv.due_date,
-                inv.amount_cents,
-                inv.currency,
-                inv.issue_date,
-                inv.paid_date,
+                inv.debtor_id, inv.due_date, inv.paid_date, inv.amount_cents.label("amount")
             ).where(
                 inv.creditor_id == creditor_id,
                 inv.status == "paid",
@@ -107,18 +114,7 @@ def load_histories(
         )
     )
     for r in rows:
-        paid.setdefault(r.debtor_id, []).append(
-            InvoiceLine(
-                number=r.number,
-                due_date=r.due_date,
-                amount=from_cents(r.amount_cents),
-                outstanding=from_cents(0),
-                currency=r.currency,
-                status="paid",
-                issue_date=r.issue_date,
-                paid_date=r.paid_date,
-            )
-        )
+        paid.setdefault(r.debtor_id, []).append(r)
     resolved = sa.func.coalesce(prom.resolved_on, prom.due_on)
     promises: dict[int, dict[str, int]] = {}
     for debtor_id, status, n in session.connection().execute(
