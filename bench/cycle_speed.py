@@ -6,15 +6,18 @@
 Each run is a child process. It imports a generated portfolio (invoices and payments, 1
 debtor per 5 invoices; not timed), then times `run_cycle` on the reference date. The floor,
 measured in the same run, renders and validates the same letters again with a fresh renderer
-and no database (the inputs the cycle handed to its renderer are kept for that). It prints
-the medians with their range, cases/s, letters/s, the ratio cycle / floor and the peak RSS
-(which includes the kept inputs). PostgreSQL needs RELANCE_TEST_DATABASE_URL.
+and no database (the inputs the cycle handed to its renderer are kept for that, spilled to a
+temporary file so that they do not count in the peak memory; the time spent spilling them is
+measured and taken off the cycle's time). It prints the medians with their range, cases/s,
+letters/s, the ratio cycle / floor and the peak RSS. PostgreSQL needs
+RELANCE_TEST_DATABASE_URL.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import shutil
 import sys
 import tempfile
@@ -74,11 +77,21 @@ def cycle_and_floor(app: Any) -> dict[str, Any]:
     from assistant.letters.render import LetterRenderer
     from assistant.services import cycle
 
-    kept: list[tuple[Any, Any, Any]] = []
     render = cycle._render
+    policies: dict[str, Any] = {}
+    spill = tempfile.TemporaryFile()
+    spilling = Timer()
+    spilling.seconds = 0.0
+    letters = 0
 
     def keeping(renderer: Any, policy: Any, due: Any, on: Any) -> Any:
-        kept.append((policy, due, on))
+        nonlocal letters
+        with Timer() as s:
+            policies[policy.slug] = policy
+            # One whole pickle per letter: nothing shared, so reading one back holds no other.
+            pickle.dump((policy.slug, due, on), spill, pickle.HIGHEST_PROTOCOL)
+        spilling.seconds += s.seconds
+        letters += 1
         return render(renderer, policy, due, on)
 
     cycle._render = keeping  # type: ignore[assignment]
@@ -90,16 +103,24 @@ def cycle_and_floor(app: Any) -> dict[str, Any]:
     rss = peak_rss_mb()
     with app.engine.connect() as conn:
         cases = conn.execute(sa.select(sa.func.count()).select_from(Case.__table__)).scalar_one()
+    spill.seek(0)
+    floor = 0.0
     with Timer() as f:
         renderer = LetterRenderer(app.templates_dir, RateTable.packaged())
-        for policy, due, on in kept:
-            render(renderer, policy, due, on)
+    floor += f.seconds
+    for _ in range(letters):
+        slug, due, on = pickle.load(spill)
+        with Timer() as f:
+            render(renderer, policies[slug], due, on)
+        floor += f.seconds
+    spill.close()
     return {
-        "cycle_s": t.seconds,
+        "cycle_s": t.seconds - spilling.seconds,
+        "spill_s": spilling.seconds,
         "cases": cases,
         "drafts": report.total("drafts"),
-        "letters": len(kept),
-        "floor_s": f.seconds,
+        "letters": letters,
+        "floor_s": floor,
         "peak_rss_mb": rss,
     }
 

@@ -20,6 +20,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
 
 def check_attachments(folded: str, attachments: tuple[str, ...]) -> list[Finding]:
     """Block a letter that says something is attached when its draft does not carry it."""
+    if not _ATTACHED.search(folded):  # no sentence can say so (splits only drop spaces)
+        return []
     for sentence in _SENTENCE_END.split(folded):
         if not _ATTACHED.search(sentence):
             continue

@@ -3,9 +3,11 @@
 Drafts land in the approval queue; nothing here sends mail.
 
 The cycle runs over tens of thousands of cases, so its database work is done in bulk: the
-portfolio is read with one query per table, and new cases, drafts and audit events are
-inserted with one statement each per creditor; each creditor is one transaction, so a crash
-leaves nothing half-written. With the LLM engine the cases are planned and committed first,
+portfolio is read as Core rows (no ORM instances) one chunk of debtors at a time
+(`CHUNK_DEBTORS`, so memory stays bounded whatever the portfolio's size), with one query per
+table and chunk; new cases, closed cases, drafts and audit events are written with one
+statement each per chunk or batch; each creditor is one transaction, so a crash leaves
+nothing half-written. With the LLM engine the cases are planned and committed first,
 the model is called with no write transaction open (its client logs every call in its own
 sessions), then the drafts are stored in a second transaction.
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -43,9 +45,12 @@ from assistant.services.payment_plans import check_plans
 from assistant.services.portfolio import (
     LIVE_DRAFT_STATUSES,
     Portfolio,
+    Record,
     debtor_facts,
     ensure_creditor,
+    indebted_debtor_ids,
     load_portfolio,
+    spans,
 )
 from assistant.services.promises import check_promises
 from assistant.services.tokens import case_token
@@ -59,6 +64,7 @@ Progress = Callable[[str, int, int], None]
 ENGINES = ("template", "llm")
 BATCH_SIZE = 500  # drafts per INSERT: bounds the letters held in memory
 REF_QUERY_CHUNK = 5000  # refs per IN (…) query, well under SQLite's bound-parameter limit
+CHUNK_DEBTORS = 2000  # debtors read, planned and written together: bounds the rows held
 CYCLE_LEASE_TTL = timedelta(minutes=10)  # renewed while the cycle runs
 
 
@@ -103,6 +109,7 @@ class CycleReport:
 
 
 _DRAFTS: Table = Draft.__table__  # type: ignore[attr-defined]
+_CASES: Table = Case.__table__  # type: ignore[attr-defined]
 
 
 def _assign_refs(session: Session, seeds: Sequence[str]) -> list[str]:
@@ -155,17 +162,30 @@ def _open_cases(session: Session, pf: Portfolio, debtor_ids: Sequence[int]) -> s
         {"ref": ref, "creditor_id": creditor_id, "debtor_id": d}
         for d, ref in zip(missing, refs, strict=True)
     ]
-    for case in session.scalars(insert(Case).returning(Case, sort_by_parameter_order=True), rows):
+    # Core, not ORM-enabled: the new cases come back as rows, like the loaded ones.
+    stmt = insert(_CASES).returning(*_CASES.c, sort_by_parameter_order=True)
+    for case in session.execute(stmt, rows):
         pf.cases[case.debtor_id] = case
     return set(missing)
 
 
-def _handoff(session: Session, case: Case, plan: Plan, actor: str) -> None:
+def _set_status(session: Session, case_ids: Sequence[int], status: str, touch: bool) -> None:
+    """Set the status of the cases `case_ids` (and their `updated_at` with `touch`)."""
+    if not case_ids:
+        return
+    values: dict[str, Any] = {"status": status}
+    if touch:
+        values["updated_at"] = utcnow()
+    stmt = update(_CASES).where(_CASES.c.id == bindparam("case_id")).values(**values)
+    session.execute(stmt, [{"case_id": i} for i in case_ids])
+
+
+def _handoff(session: Session, case: Record, plan: Plan, actor: str) -> None:
     """Hand the case to a human the way every entry point does: its live drafts withdrawn."""
     summary = f"Automated hand-off: {plan.reason}. Balance {plan.balance} over {len(plan.invoices)} invoice(s)."
-    open_handoff(
-        session, case, "policy", summary, actor, evidence=[i.number for i in plan.invoices]
-    )
+    row = session.get(Case, case.id, populate_existing=True)  # rare: the ORM path of all
+    assert row is not None
+    open_handoff(session, row, "policy", summary, actor, evidence=[i.number for i in plan.invoices])
 
 
 def _draft_values(
@@ -254,7 +274,7 @@ def store_draft(
 class _Due:
     """A letter the planner asks for: what the renderer (or the model) needs to write it."""
 
-    case: Case
+    case: Record  # a Core row of the case table
     facts: DebtorFacts
     state: CaseState
     plan: Plan
@@ -296,7 +316,7 @@ class _Batch:
 
     def draft(
         self,
-        case: Case,
+        case: Record,
         letter: Letter,
         findings: list[Finding],
         *,
@@ -466,7 +486,9 @@ def _cycle_creditor(
         def write(due: _Due) -> None:
             batch.draft(due.case, *_render(renderer, policy, due, on))
 
-        _plan_creditor(session, policy, on, actor, report, progress, batch.audit, write)
+        _plan_creditor(
+            session, policy, on, actor, report, progress, batch.audit, write, batch.flush
+        )
         batch.flush()
 
 
@@ -507,10 +529,12 @@ def _plan_creditor(
     progress: Progress | None,
     audit: list[dict[str, Any]],
     write: Callable[[_Due], None],
+    end_chunk: Callable[[], None] | None = None,
 ) -> None:
     """Settle promises, open/close/reopen cases, hand off, and pass each due letter to `write`.
 
-    Case changes go to the session; their audit rows are appended to `audit` in order.
+    The debtors are read and planned `CHUNK_DEBTORS` at a time; `end_chunk` runs after each
+    chunk. Case changes go to the session; their audit rows are appended to `audit` in order.
     """
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
@@ -521,22 +545,44 @@ def _plan_creditor(
     counts.update({f"promises_{k}": v for k, v in promised.items() if v})
     planned = check_plans(session, creditor.id or 0, on, actor)  # officer-accepted plans
     counts.update({f"plan_instalments_{k}": v for k, v in planned.items() if v})
-    pf = load_portfolio(session, creditor, on)
-    histories = load_histories(session, creditor.id or 0, on)
-    debtor_ids = sorted(set(pf.invoices) | {c.debtor_id for c in pf.cases.values()})
+    debtor_ids = indebted_debtor_ids(session, creditor.id or 0)
+    total, done = len(debtor_ids), 0
+    for span in spans(debtor_ids, CHUNK_DEBTORS):
+        pf = load_portfolio(session, creditor, on, span=span)
+        histories = load_histories(session, creditor.id or 0, on, span=span)
+        chunk = debtor_ids[done : done + CHUNK_DEBTORS]
+        _plan_chunk(session, policy, on, actor, pf, histories, chunk, audit, write, counts, reasons)
+        for n in range(done + 1, done + len(chunk) + 1):
+            if progress and (n % 200 == 0 or n == total):
+                progress(policy.slug, n, total)
+        done += len(chunk)
+        if end_chunk is not None:
+            end_chunk()
+
+
+def _plan_chunk(
+    session: Session,
+    policy: Policy,
+    on: date,
+    actor: str,
+    pf: Portfolio,
+    histories: dict[int, ClientHistory],
+    debtor_ids: Sequence[int],
+    audit: list[dict[str, Any]],
+    write: Callable[[_Due], None],
+    counts: Counter[str],
+    reasons: Counter[str],
+) -> None:
+    """Plan the debtors `debtor_ids` of one loaded chunk (see `_plan_creditor`)."""
     opened = _open_cases(session, pf, debtor_ids)
     grace = policy.promises.grace_days
-    total = len(debtor_ids)
-    for n, debtor_id in enumerate(debtor_ids, 1):
-        if progress and (n % 200 == 0 or n == total):
-            progress(policy.slug, n, total)
+    closed: list[int] = []
+    for debtor_id in debtor_ids:
         lines = pf.invoice_lines(debtor_id)
         case = pf.cases.get(debtor_id)
         if not any(i.status == "open" and i.outstanding > 0 for i in lines):
             if case is not None and case.status in ("active", "promise", "paused"):
-                case.status = "closed"
-                case.updated_at = utcnow()
-                session.add(case)
+                closed.append(case.id)
                 audit.append(
                     event_row(actor, "case.closed", "case", case.ref, reason="nothing owed")
                 )
@@ -544,20 +590,21 @@ def _plan_creditor(
             continue
         assert case is not None  # `_open_cases` opened one for every debtor who owes
         debtor = pf.debtors[debtor_id]
+        status = None
         if debtor_id in opened:
             audit.append(
                 event_row(actor, "case.opened", "case", case.ref, debtor=debtor.account_ref)
             )
             counts["opened"] += 1
         elif case.status == "closed":
-            case.status = "active"
-            session.add(case)
+            status = "active"
+            _set_status(session, [case.id], status, touch=False)
             audit.append(event_row(actor, "case.reopened", "case", case.ref))
-        if (case.id or 0) in pf.live_drafts:
+        if case.id in pf.live_drafts:
             counts["awaiting_approval"] += 1
             continue
         facts = debtor_facts(debtor, pf.emails.get(debtor_id, []))
-        state = pf.case_state(case, grace)
+        state = pf.case_state(case, grace, status)
         history = histories.get(debtor_id, ClientHistory())
         plan = plan_case(policy, facts, state, lines, history, on)
         if plan.action == "handoff":
@@ -568,6 +615,8 @@ def _plan_creditor(
         else:
             counts[plan.action] += 1
             reasons[plan.reason.split(":")[0]] += 1
+    # A closed case gets no letter: its status can wait for the end of the chunk.
+    _set_status(session, closed, "closed", touch=True)
 
 
 def _cycle_creditor_llm(

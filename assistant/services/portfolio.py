@@ -1,9 +1,11 @@
 """Read a creditor's ledger from the database into pure value objects, in bulk.
 
 One query per table, never one per debtor: the cycle runs over tens of thousands of cases.
-The same queries, narrowed to one debtor, feed `case_file.load_case_file`: there is one
-definition of what a case's ledger facts are. Nothing here writes (except `ensure_creditor`)
-or decides.
+The same queries, narrowed to one debtor, feed `case_file.load_case_file`, and narrowed to a
+span of debtor ids they feed the cycle one chunk at a time (its memory stays bounded): there
+is one definition of what a case's ledger facts are. Debtors, invoices and cases are read as
+Core rows (read-only, attribute access like the ORM classes, no identity map). Nothing here
+writes (except `ensure_creditor`) or decides.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from assistant.db.models import (
@@ -32,9 +35,45 @@ from assistant.domain import CaseState, DebtorFacts, HandoffRelease, InvoiceLine
 from assistant.policy.schema import Policy
 
 LIVE_DRAFT_STATUSES = ("pending", "approved", "sending", "unknown")
+SETTLED_STATUSES = ("paid", "written_off")
+
+_DEBTORS: sa.Table = Debtor.__table__  # type: ignore[attr-defined]
+_INVOICES: sa.Table = Invoice.__table__  # type: ignore[attr-defined]
+_CASES: sa.Table = Case.__table__  # type: ignore[attr-defined]
+# Without table statistics SQLite picks the creditor index over the debtor one for a span
+# of debtors (every chunk would scan the creditor's whole ledger): name the index.
+INVOICE_BY_DEBTOR = "INDEXED BY ix_invoice_debtor_id"
+
+#: A debtor, invoice or case as read here: a Core row or an ORM instance (same attributes).
+Record = Any
 
 
-def invoice_line(row: Invoice, payments: Sequence[tuple[date, Decimal]] = ()) -> InvoiceLine:
+@dataclass(frozen=True)
+class DebtorSpan:
+    """The debtor ids `lo`..`hi` (both included): one chunk of a creditor's portfolio."""
+
+    lo: int
+    hi: int
+
+
+def spans(ids: Sequence[int], size: int) -> list[DebtorSpan]:
+    """Cut sorted debtor ids into spans of at most `size` ids each."""
+    return [DebtorSpan(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+
+
+def indebted_debtor_ids(session: Session, creditor_id: int) -> list[int]:
+    """Return, sorted, the creditor's debtors with an unsettled invoice or a case."""
+    inv, case = _INVOICES.c, _CASES.c
+    query = sa.union(
+        sa.select(inv.debtor_id).where(
+            inv.creditor_id == creditor_id, inv.status.not_in(SETTLED_STATUSES)
+        ),
+        sa.select(case.debtor_id).where(case.creditor_id == creditor_id),
+    )
+    return sorted(session.connection().execute(query).scalars())
+
+
+def invoice_line(row: Record, payments: Sequence[tuple[date, Decimal]] = ()) -> InvoiceLine:
     """Convert an Invoice row (and the payments recorded against it) into its value object."""
     return InvoiceLine(
         number=row.number,
@@ -49,7 +88,7 @@ def invoice_line(row: Invoice, payments: Sequence[tuple[date, Decimal]] = ()) ->
     )
 
 
-def debtor_facts(row: Debtor, emails: list[str]) -> DebtorFacts:
+def debtor_facts(row: Record, emails: list[str]) -> DebtorFacts:
     """Convert a Debtor row and its valid emails into its value object."""
     return DebtorFacts(
         ref=row.account_ref,
@@ -62,7 +101,7 @@ def debtor_facts(row: Debtor, emails: list[str]) -> DebtorFacts:
     )
 
 
-def handoff_release(case: Case) -> HandoffRelease | None:
+def handoff_release(case: Record) -> HandoffRelease | None:
     """Return the officer's last "resume" decision on `case`, if any."""
     if case.resumed_on is None:
         return None
@@ -88,10 +127,10 @@ class Portfolio:
     """Everything the planner needs about one creditor's debtors."""
 
     creditor: Creditor
-    debtors: dict[int, Debtor] = field(default_factory=dict)
+    debtors: dict[int, Record] = field(default_factory=dict)
     emails: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
-    invoices: dict[int, list[Invoice]] = field(default_factory=lambda: defaultdict(list))
-    cases: dict[int, Case] = field(default_factory=dict)
+    invoices: dict[int, list[Record]] = field(default_factory=lambda: defaultdict(list))
+    cases: dict[int, Record] = field(default_factory=dict)
     contact_dates: dict[int, list[date]] = field(default_factory=lambda: defaultdict(list))
     steps_sent: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     live_drafts: set[int] = field(default_factory=set)
@@ -112,13 +151,13 @@ class Portfolio:
             for row in self.invoices.get(debtor_id, ())
         ]
 
-    def case_state(self, case: Case, grace_days: int) -> CaseState:
-        """Build the planner's view of `case`."""
+    def case_state(self, case: Record, grace_days: int, status: str | None = None) -> CaseState:
+        """Build the planner's view of `case` (with `status` when the caller just changed it)."""
         cid = case.id or 0
         until = self.pending_promise_until.get(cid)
         return CaseState(
             ref=case.ref,
-            status=case.status,
+            status=status or case.status,
             step_index=case.step_index,
             last_contact_on=case.last_contact_on,
             contact_dates=tuple(self.contact_dates.get(cid, ())),
@@ -153,18 +192,31 @@ def load_payments(session: Session, pf: Portfolio, narrow: Sequence[Any] = ()) -
 
 
 def load_portfolio(
-    session: Session, creditor: Creditor, on: date, *, debtor_id: int | None = None
+    session: Session,
+    creditor: Creditor,
+    on: date,
+    *,
+    debtor_id: int | None = None,
+    span: DebtorSpan | None = None,
 ) -> Portfolio:
     """Load debtors, unsettled invoices, cases and their contact history for `creditor`.
 
-    With `debtor_id`, read only that debtor's rows (the same queries, one more filter).
+    With `debtor_id`, read only that debtor's rows; with `span`, only the rows of the debtors
+    in that span (the same queries, one more filter).
     """
     cid = creditor.id
     pf = Portfolio(creditor=creditor)
-    one_debtor = [] if debtor_id is None else [col(Debtor.id) == debtor_id]
-    one_case = [] if debtor_id is None else [col(Case.debtor_id) == debtor_id]
-    for d in session.exec(select(Debtor).where(Debtor.creditor_id == cid, *one_debtor)):
-        pf.debtors[d.id or 0] = d
+    session.flush()  # Core reads below do not autoflush: show them the session's changes
+    conn = session.connection()
+    inv = _INVOICES.c
+    if debtor_id is not None:
+        span = DebtorSpan(debtor_id, debtor_id)
+    one_debtor = [] if span is None else [col(Debtor.id).between(span.lo, span.hi)]
+    one_case = [] if span is None else [col(Case.debtor_id).between(span.lo, span.hi)]
+    only_invoices = [] if span is None else [inv.debtor_id.between(span.lo, span.hi)]
+    debtors = sa.select(_DEBTORS).where(_DEBTORS.c.creditor_id == cid, *one_debtor)
+    for d in conn.execute(debtors):
+        pf.debtors[d.id] = d
     rows = session.exec(
         select(Contact.debtor_id, Contact.email)
         .join(Debtor, col(Debtor.id) == Contact.debtor_id)
@@ -173,17 +225,15 @@ def load_portfolio(
     )
     for row_debtor, email in rows:
         pf.emails[row_debtor].append(email)
-    only_invoices = [] if debtor_id is None else [col(Invoice.debtor_id) == debtor_id]
-    for inv in session.exec(
-        select(Invoice).where(
-            Invoice.creditor_id == cid,
-            col(Invoice.status).not_in(["paid", "written_off"]),
-            *only_invoices,
-        )
-    ):
-        pf.invoices[inv.debtor_id].append(inv)
+    invoices = sa.select(_INVOICES).where(
+        inv.creditor_id == cid, inv.status.not_in(SETTLED_STATUSES), *only_invoices
+    )
+    if span is not None:
+        invoices = invoices.with_hint(_INVOICES, INVOICE_BY_DEBTOR, "sqlite")
+    for row in conn.execute(invoices.order_by(inv.id)):
+        pf.invoices[row.debtor_id].append(row)
     load_payments(session, pf, only_invoices)
-    for case in session.exec(select(Case).where(Case.creditor_id == cid, *one_case)):
+    for case in conn.execute(sa.select(_CASES).where(_CASES.c.creditor_id == cid, *one_case)):
         pf.cases[case.debtor_id] = case
     case_ids = [c.id for c in pf.cases.values()]
     if not case_ids:
@@ -213,14 +263,14 @@ def load_portfolio(
             open_handoffs.where(Case.creditor_id == cid, Handoff.status == "open", *one_case)
         )
     )
-    for p in session.exec(
-        select(Promise)
+    for case_id, status, due_on in session.exec(
+        select(Promise.case_id, Promise.status, Promise.due_on)
         .join(Case, col(Case.id) == Promise.case_id)
         .where(Case.creditor_id == cid, col(Promise.status).in_(["pending", "broken"]), *one_case)
     ):
-        if p.status == "pending":
-            current = pf.pending_promise_until.get(p.case_id)
-            pf.pending_promise_until[p.case_id] = max(current, p.due_on) if current else p.due_on
+        if status == "pending":
+            current = pf.pending_promise_until.get(case_id)
+            pf.pending_promise_until[case_id] = max(current, due_on) if current else due_on
         else:
-            pf.broken_promises[p.case_id] += 1
+            pf.broken_promises[case_id] += 1
     return pf

@@ -285,3 +285,59 @@ def test_two_new_cases_with_the_same_first_token_get_distinct_refs(app):
     with session_scope(app.engine) as s:
         refs = {d.account_ref: c.ref for c, d in s.exec(select(Case, Debtor).join(Debtor))}
     assert refs == {"K632": case_token(f"{SLUG}/K632"), "K1781": case_token(f"{SLUG}/K1781", 1)}
+
+
+def _letters(app):
+    with session_scope(app.engine) as s:
+        rows = s.exec(
+            select(Case.ref, Draft.step, Draft.subject, Draft.body_text, Draft.body_html)
+            .join(Case, Case.id == Draft.case_id)
+            .order_by(Case.ref)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_the_cycle_writes_the_same_letters_whatever_its_chunk_of_debtors(seeded, monkeypatch):
+    from assistant.services import cycle
+
+    monkeypatch.setattr(cycle, "CHUNK_DEBTORS", 1)  # one debtor per chunk
+    small = run_cycle(seeded, TODAY, creditor=SLUG).as_dict()
+    one_by_one = _letters(seeded)
+    with session_scope(seeded.engine) as s:
+        for row in [*s.exec(select(Draft)), *s.exec(select(AuditEvent))]:
+            s.delete(row)
+        s.flush()
+        for case in s.exec(select(Case)):
+            s.delete(case)
+    monkeypatch.setattr(cycle, "CHUNK_DEBTORS", 2000)  # every debtor in one chunk
+    whole = run_cycle(seeded, TODAY, creditor=SLUG).as_dict()
+    assert small == whole
+    assert one_by_one == _letters(seeded) and one_by_one
+
+
+def test_a_paid_up_case_is_closed_and_a_new_debt_reopens_it_chunk_by_chunk(seeded, monkeypatch):
+    from assistant.db.models import Invoice
+    from assistant.services import cycle
+
+    monkeypatch.setattr(cycle, "CHUNK_DEBTORS", 1)
+    run_cycle(seeded, TODAY, creditor=SLUG)
+    with session_scope(seeded.engine) as s:
+        martin = s.exec(select(Debtor).where(Debtor.account_ref == "C001")).one()
+        for inv in s.exec(select(Invoice).where(Invoice.debtor_id == martin.id)):
+            inv.status, inv.outstanding_cents = "paid", 0
+            s.add(inv)
+        for d in s.exec(select(Draft)):
+            s.delete(d)
+    report = run_cycle(seeded, TODAY + timedelta(days=1), creditor=SLUG)
+    assert report.counts[SLUG]["closed"] == 1
+    with session_scope(seeded.engine) as s:
+        case = s.exec(select(Case).where(Case.debtor_id == martin.id)).one()
+        assert case.status == "closed"
+        inv = s.exec(select(Invoice).where(Invoice.number == "FA-2026-0101")).one()
+        inv.status, inv.outstanding_cents = "open", 125000
+        s.add(inv)
+    run_cycle(seeded, TODAY + timedelta(days=2), creditor=SLUG)
+    with session_scope(seeded.engine) as s:
+        assert s.exec(select(Case).where(Case.debtor_id == martin.id)).one().status == "active"
+        actions = [e.action for e in s.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    assert "case.closed" in actions and "case.reopened" in actions
