@@ -153,13 +153,14 @@ class ImapMailbox:
         out = []
         for uid in uids:
             item = data.get(uid)
-            if not item or b"BODY[]" not in item:
+            body = item.get(b"BODY[]") if item else None
+            if body is None:  # expunged meanwhile (another worker moved it): BODY[] NIL
                 continue
             when = item.get(b"INTERNALDATE")
             out.append(
                 FetchedMessage(
                     uid=uid,
-                    raw=bytes(item[b"BODY[]"]),
+                    raw=bytes(body),
                     internaldate=when if isinstance(when, datetime) else None,
                 )
             )
