@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import yaml
 
-from assistant.policy.fields import check_siren, check_siret, check_vat_number
+from assistant.policy.fields import ChecksumError, check_siren, check_siret, check_vat_number
 from assistant.policy.schema import IndemnityBand, Policy
 from assistant.yaml_check import MAX_CHARS, check_expansion, field_name, line_index, nearest_line
 
@@ -129,8 +129,9 @@ _IDENTITY_CHECKS: tuple[tuple[str, Callable[[str], str]], ...] = (
 
 
 def identity_findings(data: Mapping[str, Any]) -> list[tuple[Level, tuple, str]]:
-    """Return an error for each SIREN, SIRET or VAT number of the creditor or agency that
-    is malformed or fails its checksum (read from the YAML data, valid policy or not)."""
+    """Return an error for each SIREN, SIRET or VAT number of the creditor or agency that is
+    malformed (wrong length, not digits), and a warning for one whose check digits fail or
+    that is written unquoted (read from the YAML data, valid policy or not)."""
     out: list[tuple[Level, tuple, str]] = []
     for party in ("creditor", "agency"):
         values = data.get(party)
@@ -142,11 +143,15 @@ def identity_findings(data: Mapping[str, Any]) -> list[tuple[Level, tuple, str]]
                 continue
             try:
                 check(str(value))
+            except ChecksumError as exc:  # a typo to check with the registry, not a format error
+                out.append(("warning", (party, key), str(exc)))
             except ValueError as exc:
                 out.append(("error", (party, key), str(exc)))
             else:
                 if not isinstance(value, str):
-                    out.append(("error", (party, key), f"write {key} as a quoted string"))
+                    out.append(
+                        ("warning", (party, key), f"write {key} as a quoted string (leading zeros)")
+                    )
     return out
 
 

@@ -89,13 +89,17 @@ def luhn_ok(digits: str) -> bool:
 LA_POSTE_SIREN = "356000000"  # La Poste's establishments: digit sum divisible by 5, not Luhn
 
 
+class ChecksumError(ValueError):
+    """A well-formed identity number whose check digits do not add up (a likely typo)."""
+
+
 def check_siren(value: str) -> str:
     """Return `value` if it is a SIREN: 9 digits with a valid Luhn checksum; else raise."""
     digits = _digits(value)
     if not digits.isdigit() or len(digits) != 9:
         raise ValueError(f"{value!r} is not a SIREN: a SIREN has 9 digits, this has {len(digits)}")
     if not luhn_ok(digits):
-        raise ValueError(f"SIREN {value!r} has a wrong checksum (Luhn): mistyped digit?")
+        raise ChecksumError(f"SIREN {value!r} has a wrong checksum (Luhn): mistyped digit?")
     return value
 
 
@@ -113,7 +117,7 @@ def check_siret(value: str) -> str:
     else:
         ok = luhn_ok(digits)
     if not ok:
-        raise ValueError(f"SIRET {value!r} has a wrong checksum: mistyped digit?")
+        raise ChecksumError(f"SIRET {value!r} has a wrong checksum: mistyped digit?")
     return value
 
 
@@ -136,7 +140,7 @@ def check_vat_number(value: str) -> str:
         raise ValueError(f"{value!r} is not a French VAT number: FR, a 2-digit key, the SIREN")
     check_siren(siren)
     if int(key) != french_vat_key(siren):
-        raise ValueError(
+        raise ChecksumError(
             f"VAT number {value!r}: the key for SIREN {siren} is {french_vat_key(siren):02d}, "
             f"not {key}"
         )

@@ -152,18 +152,20 @@ def test_check_refuses_a_siren_of_eight_digits_at_its_line(relance, tmp_path):
     assert "9 digits" in error["message"]
 
 
-def test_check_refuses_a_siren_siret_or_vat_number_with_a_wrong_checksum(relance, tmp_path):
+def test_check_warns_of_a_siren_siret_or_vat_number_with_a_wrong_checksum(relance, tmp_path):
     text = ATELIER.replace('siren: "834567893"', 'siren: "834567890"').replace(
         '  siren: "512345679"\n',
         '  siren: "512345679"\n  siret: "51234567900011"\n  vat_number: "FR00512345679"\n',
     )
-    result = relance("policy", "check", str(policy_file(tmp_path, text)), "--json", code=1)
-    errors = {e["field"]: e for e in as_json(result)["files"][0]["errors"]}
-    assert set(errors) == {"agency.siren", "creditor.siret", "creditor.vat_number"}
-    assert "checksum" in errors["agency.siren"]["message"]
-    assert errors["creditor.siret"]["line"] == line_of(text, "51234567900011")
+    result = relance("policy", "check", str(policy_file(tmp_path, text)), "--json")
+    [entry] = as_json(result)["files"]
+    assert entry["ok"]  # well-formed numbers: a likely typo to check, not a broken policy
+    warnings = {w["field"]: w for w in entry["warnings"]}
+    assert {"agency.siren", "creditor.siret", "creditor.vat_number"} <= set(warnings)
+    assert "checksum" in warnings["agency.siren"]["message"]
+    assert warnings["creditor.siret"]["line"] == line_of(text, "51234567900011")
     # (12 + 3 × (512345679 mod 97)) mod 97 = (12 + 3 × 21) mod 97 = 75
-    assert "key for SIREN 512345679 is 75" in errors["creditor.vat_number"]["message"]
+    assert "key for SIREN 512345679 is 75" in warnings["creditor.vat_number"]["message"]
 
 
 def test_check_accepts_valid_numbers_and_la_poste_sirets(relance, tmp_path):
