@@ -34,9 +34,9 @@ from bench.floors import (  # noqa: E402
     Timer,
     build,
     database,
+    floor_main,
     fmt,
     load_average,
-    machine,
     peak_rss_mb,
     portfolio,
     run_child,
@@ -189,33 +189,15 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse options, measure, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--folder", help=argparse.SUPPRESS)
-    parser.add_argument("--work", help=argparse.SUPPRESS)
-    parser.add_argument("--invoices", type=int, default=100_000)
-    parser.add_argument("--series", type=int, nargs="+", help="several sizes, e.g. 10000 100000")
-    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep", type=Path, help="keep portfolios and imported databases here")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    if args.child:
-        child(args)
-        return 0
-    sizes = args.series or [args.invoices]
-
-    def go(work: Path) -> list[dict[str, Any]]:
-        return [measure(n, args.backend, args.runs, work) for n in sizes]
-
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        rows = go(args.keep)
-    else:
-        with tempfile.TemporaryDirectory(prefix="relance-cycle-") as tmp:
-            rows = go(Path(tmp))
-    print(json.dumps(rows, indent=2) if args.json else f"{machine()}\n\n{table(rows)}")
-    return 0
+    return floor_main(
+        argv,
+        __doc__,
+        child,
+        measure,
+        table,
+        prefix="relance-cycle-",
+        keep_help="keep portfolios and imported databases here",
+    )
 
 
 if __name__ == "__main__":

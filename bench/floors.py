@@ -6,6 +6,7 @@ parent only generates portfolios, starts children and prints medians with their 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -14,8 +15,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -146,3 +148,43 @@ class Timer:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+
+
+def floor_main(
+    argv: list[str] | None,
+    doc: str,
+    child: Callable[[argparse.Namespace], None],
+    measure: Callable[[int, str, int, Path], dict[str, Any]],
+    table: Callable[[list[dict[str, Any]]], str],
+    *,
+    prefix: str,
+    keep_help: str,
+) -> int:
+    """The command line shared by the floor benchmarks: parse, run the children, print."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument("--series", type=int, nargs="+", help="several sizes, e.g. 10000 100000")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help=keep_help)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args)
+        return 0
+    sizes = args.series or [args.invoices]
+
+    def go(work: Path) -> list[dict[str, Any]]:
+        return [measure(n, args.backend, args.runs, work) for n in sizes]
+
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        rows = go(args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            rows = go(Path(tmp))
+    print(json.dumps(rows, indent=2) if args.json else f"{machine()}\n\n{table(rows)}")
+    return 0

@@ -284,11 +284,18 @@ def plan_invoices(
 SNAPSHOT_SETTLE_LIMIT = 0.20
 
 
-def mass_settle_refusal(plan: ImportPlan, limit: float = SNAPSHOT_SETTLE_LIMIT) -> str | None:
-    """Return why a snapshot settling more than `limit` of the open invoices is refused."""
+def _settled_share(plan: ImportPlan, limit: float) -> float | None:
+    """Return the share of open invoices the snapshot settles, if it is above `limit`."""
     if not plan.open_before or plan.snapshot_settled <= limit * plan.open_before:
         return None
-    share = plan.snapshot_settled / plan.open_before
+    return plan.snapshot_settled / plan.open_before
+
+
+def mass_settle_refusal(plan: ImportPlan, limit: float = SNAPSHOT_SETTLE_LIMIT) -> str | None:
+    """Return why a snapshot settling more than `limit` of the open invoices is refused."""
+    share = _settled_share(plan, limit)
+    if share is None:
+        return None
     return (
         f"--snapshot would settle {plan.snapshot_settled} of the {plan.open_before} open "
         f"invoices ({share:.0%}, more than {limit:.0%}) because the file does not list them. "
@@ -300,9 +307,9 @@ def mass_settle_refusal(plan: ImportPlan, limit: float = SNAPSHOT_SETTLE_LIMIT) 
 
 def mass_settle_warning(plan: ImportPlan, limit: float = SNAPSHOT_SETTLE_LIMIT) -> str | None:
     """Return a warning when a snapshot settles more than `limit` of the open invoices."""
-    if not plan.open_before or plan.snapshot_settled <= limit * plan.open_before:
+    share = _settled_share(plan, limit)
+    if share is None:
         return None
-    share = plan.snapshot_settled / plan.open_before
     return (
         f"--snapshot settles {plan.snapshot_settled} of the {plan.open_before} open invoices "
         f"({share:.0%}) because the file does not list them: check that the file is the whole "

@@ -263,8 +263,9 @@ def import_invoices(
         )
         _fill(report, plan)
         report.snapshot_settled = plan.snapshot_settled
-        guard = max_settle_share is not None and not allow_mass_settle
-        refusal = mass_settle_refusal(plan, max_settle_share) if guard else None  # type: ignore[arg-type]
+        refusal = None
+        if max_settle_share is not None and not allow_mass_settle:
+            refusal = mass_settle_refusal(plan, max_settle_share)
         warning = None if refusal or allow_mass_settle else mass_settle_warning(plan)
         if warning:
             report.warnings.append(warning)

@@ -6,6 +6,7 @@ The contract is docs/domain.md §4–5. Nothing here reads a clock, a database o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -43,9 +44,9 @@ NEEDS_HUMAN_INTENTS: frozenset[Intent] = frozenset(
 CONFIDENCE_THRESHOLD = 0.5
 
 
-def any_sensitive(intents: object) -> bool:
+def any_sensitive(intents: Iterable[Intent]) -> bool:
     """Tell whether any of `intents` is one a human must read (a dispute seen beside a promise)."""
-    return any(i in NEEDS_HUMAN_INTENTS for i in intents)  # type: ignore[attr-defined]
+    return any(i in NEEDS_HUMAN_INTENTS for i in intents)
 
 
 def first_by_precedence(intents: set[Intent] | frozenset[Intent]) -> Intent:
