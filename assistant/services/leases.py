@@ -12,7 +12,6 @@ once it expired or its holder (same host) is dead.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import threading
@@ -62,11 +61,9 @@ def holder_dead(holder: str) -> bool:
     return False
 
 
-def advisory_key(name: str) -> int:
-    """Return the signed 64-bit advisory-lock key of a lease name."""
-    return int.from_bytes(
-        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
-    )
+# The advisory-lock key of a lease: its name hashed with the current schema, so that two
+# databases kept as schemas of one PostgreSQL server (tenants, test runs) never block each other.
+_KEY = "hashtextextended(current_schema() || '/' || :k, 0)"
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -136,7 +133,7 @@ def _try_advisory(
     """Take the advisory lock (PostgreSQL) and, with `note`, write who holds it."""
     conn = engine.connect()
     try:
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": advisory_key(name)})
+        got = conn.execute(text(f"SELECT pg_try_advisory_lock({_KEY})"), {"k": name})
         if not got.scalar():
             conn.rollback()
             conn.close()
@@ -202,7 +199,7 @@ def release(lease: Lease) -> None:
         if lease._conn is not None:
             conn, lease._conn = lease._conn, None
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(lease.name)})
+                conn.execute(text(f"SELECT pg_advisory_unlock({_KEY})"), {"k": lease.name})
                 conn.commit()
             finally:
                 conn.close()
@@ -231,8 +228,7 @@ def hold_lease(
 def lock_free(engine: Engine, name: str) -> bool:
     """Return True when nobody holds the advisory lock `name` (PostgreSQL only)."""
     with engine.connect() as conn:
-        key = advisory_key(name)
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+        if not conn.execute(text(f"SELECT pg_try_advisory_lock({_KEY})"), {"k": name}).scalar():
             return False
-        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        conn.execute(text(f"SELECT pg_advisory_unlock({_KEY})"), {"k": name})
         return True
