@@ -6,24 +6,37 @@ strings of which at least one must occur in any text the pattern matches (or Non
 set can be derived); `could_match` is then a few C substring searches. It is a necessary
 condition only: a pattern whose literals are present still runs, so readings never change.
 Pure functions.
+
+The syntax tree comes from CPython's private `re._parser` (3.11+). Should a future Python move
+or reshape it, `required_literals` answers None ("no requirement") and every pattern simply
+runs: slower, never a different reading.
 """
 
 from __future__ import annotations
 
 import re
-from re import _constants as c  # type: ignore[attr-defined]
-from re import _parser as p  # type: ignore[attr-defined]
 from typing import Any
 
+try:
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser as p  # type: ignore[attr-defined]
+
+    _REPEATS = {c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT}
+except (ImportError, AttributeError):  # another Python: no prefilter, every pattern runs
+    c = p = None
+    _REPEATS = set()
+
 Need = frozenset[str] | None
-_REPEATS = {c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT}
 
 
 def required_literals(pattern: str, flags: int = 0) -> Need:
     """Return strings one of which occurs in every match of `pattern`, or None if unknown."""
-    if flags & re.IGNORECASE or "(?i" in pattern:
+    if p is None or flags & re.IGNORECASE or "(?i" in pattern:
         return None
-    return _need(p.parse(pattern, flags))
+    try:
+        return _need(p.parse(pattern, flags))
+    except Exception:  # noqa: BLE001 - a private tree of another shape: no requirement, never a skip
+        return None
 
 
 def could_match(need: Need, text: str) -> bool:

@@ -49,3 +49,22 @@ def test_no_cue_of_corpus_replies_is_lost_to_the_prefilter() -> None:
         for text in texts:
             if not could_match(need, text):
                 assert rx.search(text) is None, (rx.pattern[:60], text[:80])
+
+
+def test_without_the_private_regex_parser_every_pattern_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If a future Python moves `re._parser`, the prefilter asks for nothing: no reply skips a cue."""
+    import assistant.replies.prefilter as prefilter
+
+    monkeypatch.setattr(prefilter, "p", None)
+    assert required_literals(r"\bfacture (?:en double|deux fois)\b") is None
+
+    class Reshaped:
+        @staticmethod
+        def parse(pattern: str, flags: int = 0) -> object:
+            return [("an opcode this module does not know", None, None)]
+
+    monkeypatch.setattr(prefilter, "p", Reshaped)
+    assert required_literals(r"\bbroken\b") is None
+    assert could_match(required_literals(r"\bbroken\b"), "it arrived broken")
