@@ -44,9 +44,7 @@ def _rows(session: Session, status: str | None, case_ref: str | None = None):  #
     return session.exec(query).all()
 
 
-def draft_summary(
-    draft: Draft, case: Case, creditor: Creditor, debtor: Debtor
-) -> dict[str, object]:
+def draft_summary(draft: Draft, case: Case, creditor: Creditor, debtor: Debtor) -> dict[str, Any]:
     """Return the JSON form of a draft as `drafts list --json` prints it."""
     facts = draft.facts or {}
     return {

@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -242,7 +243,7 @@ def review_command(
             outcome = review_reply(
                 session, reply_id, fix, app=application, officer=application.actor
             )
-            result = {
+            result: dict[str, Any] = {
                 "id": reply_id,
                 "intent": outcome.intent,
                 "needs_human": outcome.needs_human,

@@ -270,7 +270,8 @@ class _Reading:
         if promise is None and (promises or implied):
             # a promise inside a dispute, a legal reply or a plan is still read for the officer
             kept = list(self.evidence)
-            promise, _ = self._promise(promises or implied, dated, implied, instalments)
+            pool: list[tuple[ix.Cue, DateHit | None]] = [*(promises or implied)]
+            promise, _ = self._promise(pool, dated, implied, instalments)
             self.evidence = kept
 
         return self._result(

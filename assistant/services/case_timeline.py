@@ -93,11 +93,11 @@ def _payments(session: Session, debtor_id: int) -> list[dict[str, Any]]:
 
 def _audit(session: Session, case: Case, details: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the audit events about the case or one of its drafts, hand-offs and tasks."""
-    about = [(AuditEvent.entity == "case") & (AuditEvent.entity_id == case.ref)]
+    about = [(col(AuditEvent.entity) == "case") & (col(AuditEvent.entity_id) == case.ref)]
     for entity, key in (("draft", "drafts"), ("handoff", "handoffs"), ("task", "tasks")):
         ids = [str(x["id"]) for x in details[key]]
         if ids:
-            about.append((AuditEvent.entity == entity) & col(AuditEvent.entity_id).in_(ids))
+            about.append((col(AuditEvent.entity) == entity) & col(AuditEvent.entity_id).in_(ids))
     rows = session.exec(
         select(AuditEvent).where(or_(*about)).order_by(col(AuditEvent.at), col(AuditEvent.id))
     ).all()

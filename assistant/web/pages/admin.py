@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from urllib.parse import urlencode
 
@@ -31,7 +32,7 @@ def _users(
     *,
     notice: str | None = None,
     error: str | None = None,
-    form: dict[str, object] | None = None,
+    form: Mapping[str, object] | None = None,
     status: int = 200,
 ) -> Response:
     return templates.TemplateResponse(
