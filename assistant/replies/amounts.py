@@ -1,5 +1,7 @@
 """Money amounts in replies: 1 250,00 €, 1250€, 1.250,50 EUR, £1,250.00, $3,400.50, EUR 980, 3.4k.
 
+Swiss writing is read too: CHF 1'250.50, EUR 2'190.- (apostrophe thousands, ".-" for no cents).
+
 Works on normalised, distractor-masked text (see `text.mask_distractors`); returns spans.
 Deciding which amount is *promised* is the engine's job, not this module's.
 """
@@ -30,7 +32,7 @@ _CURRENCIES = {
 }  # fmt: skip
 
 _NUMBER = (
-    r"(?:\d{1,3}(?: \d{3})+(?!\d)|\d{1,3}(?:\.\d{3})+(?!\d)|\d{1,3}(?:,\d{3})+(?![\d])|\d+)"
+    r"(?:\d{1,3}(?: \d{3})+(?!\d)|\d{1,3}(?:['’]\d{3})+(?!\d)|\d{1,3}(?:\.\d{3})+(?!\d)|\d{1,3}(?:,\d{3})+(?![\d])|\d+)"
     r"(?:[.,]\d{1,2}(?!\d))?"
 )
 _PRE = r"(?P<pre>€|eur|euros|us\$|\$|usd|£|gbp|chf)"
@@ -62,7 +64,8 @@ _BARE_STOP = re.compile(
 
 def parse_number(raw: str) -> Decimal | None:
     """Read a written figure ("1 250,00", "1.250,50", "1,250.00", "3.4") as a Decimal."""
-    s = raw.replace(" ", "").removesuffix(",-").removesuffix(".-")
+    s = raw.replace(" ", "").replace("'", "").replace("’", "")  # 1'250.50: Swiss thousands
+    s = s.removesuffix(",-").removesuffix(".-")
     if "," in s and "." in s:
         if s.rfind(",") > s.rfind("."):
             s = s.replace(".", "").replace(",", ".")

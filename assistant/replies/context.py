@@ -18,7 +18,8 @@ REFERENCE_DATE = re.compile(
     r"(?:\b(?:factures?|invoices?|commande|order|courrier|lettre|letter|relance|rappel|reminder|"
     r"mail|e-mail|email|message|avis|livraison|delivery|devis|quote|contrat|echeance)\s+"
     r"(?:du|de|en date du|of|dated|from|on|sent on|issued on|emise? le|datee? du)\s*(?:the\s*)?"
-    r"|\b(?:depuis|since|dernier|last|echue|due|dated|datee?|emise?|issued)\s*(?:le |on |the |du )?)$"
+    r"|\b(?:depuis|since|dernier|last|echue|due|dated|datee?|"
+    r"(?<!sera )(?<!seront )(?<!etre )(?<!be )(?:emise?s?|issued))\s*(?:le |on |the |du )?)$"
 )
 REFERENCE_AFTER = re.compile(r"^\s*(?:dernier|derniere|passee?|ago|last)\b")
 CONTEXT_AMOUNT = re.compile(

@@ -176,6 +176,20 @@ def _today(m: re.Match[str], received: date, us: bool) -> tuple[date | None, flo
     return received, EXACT
 
 
+@_rule(
+    r"\b(?:(?:paying|sending|transferring|wiring|settling|releasing|pay|send|transfer|wire|settle)"
+    r"(?: (?:it|this|that|you|over|through|the (?:invoice|balance|payment|transfer|amount|money|funds)))?"
+    r" now\b(?! (?:on|by|that|and then))"
+    r"|(?:(?:je|nous|on) (?:lance|lancons|fais|faisons|effectue|effectuons|envoie|envoyons|passe|passons|"
+    r"vire|virons|regle|reglons|paie|payons)|virement|paiement|reglement)\b[^.!?\n]{0,25}?"
+    r"\b(?:maintenant|de suite)\b(?! (?:que|qu')))",
+    "today",
+)
+def _paying_now(m: re.Match[str], received: date, us: bool) -> tuple[date | None, float]:
+    """Read "paying it now", "je lance le virement maintenant" as the day received."""
+    return received, EXACT
+
+
 @_rule(r"\b(?:apres[- ]demain|(?:the )?day after tomorrow)\b", "after_tomorrow")
 def _after_tomorrow(m: re.Match[str], received: date, us: bool) -> tuple[date | None, float]:
     return received + timedelta(days=2), EXACT

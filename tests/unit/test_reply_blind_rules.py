@@ -190,3 +190,83 @@ def test_weekday_and_day_of_month_are_one_date_not_a_plan() -> None:
     got = analyse_reply("Payment of £3,000 will be made on Monday 21st, not this week.", WED)
     assert got.intent.value == "promise_to_pay"
     assert got.promise is not None and got.promise.amount == Decimal("3000")
+
+
+# --- after the hh round (one variant per rule, written for the test) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("Le montant de CHF 4'315.60 sera versé vendredi.", Decimal("4315.60")),
+        ("Nous réglerons EUR 12'400.- d'ici la fin du mois.", Decimal("12400")),
+        ("We will pay USD 3’050.25 on Monday.", Decimal("3050.25")),
+    ],
+)
+def test_swiss_thousands_are_read_whole(text: str, amount: Decimal) -> None:
+    reading = analyse_reply(text, MID_NOV)
+    assert reading.intent.value == "promise_to_pay"
+    assert reading.promise is not None and reading.promise.amount == amount
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oups, je m'en occupe : je lance le virement maintenant.",
+        "Apologies, I'm sending the payment now from my phone.",
+    ],
+)
+def test_paying_now_is_a_promise_dated_the_day_received(text: str) -> None:
+    reading = analyse_reply(text, WED)
+    assert reading.intent.value == "promise_to_pay"
+    assert reading.promise is not None and reading.promise.date == WED.date()
+
+
+def test_a_payment_to_be_issued_on_a_date_is_dated_by_it() -> None:
+    text = "Le règlement de 980,00 € sera émis le 2 décembre avec notre prochain lot de paiements."
+    reading = analyse_reply(text, MID_NOV)
+    assert reading.promise is not None and reading.promise.date == date(2026, 12, 2)
+    assert not reading.needs_human
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a statement broken out by site is a request, not a defect
+        "Could you send a statement broken down by site? Our AP system needs it per branch.",
+        # a hotel group's name is no hospital stay
+        "Please invoice Riverside Hospitality Ltd rather than the hotel; send us a copy.",
+        # a reference that contains UFC is no consumer association
+        "Paid on 3 November, our payment reference PAY-UFC-118; remittance attached.",
+        # fraud as the reason to check bank details is no accusation
+        "With so much invoice fraud around, can someone call me to confirm the new IBAN?",
+        # a bank's routing number that does not match is about details, not the debt
+        "The transfer bounced: the routing number on your invoice doesn't match the bank.",
+        # a condition on the paperwork is no hardship
+        "We are unable to pay any invoice that does not quote our purchase order number.",
+        # a labour-code obligation is no legal threat
+        "Conformément à l'article L8222-1 du code du travail, merci de nous transmettre "
+        "votre attestation de vigilance avant paiement.",
+        # "stop" about a cheque is no request to stop contact
+        "The cheque went out last week; tell me if you want me to stop it and wire instead.",
+    ],
+)
+def test_surface_words_that_are_not_hand_off_cues(text: str) -> None:
+    reading = analyse_reply(text, MID_NOV)
+    seen = {reading.intent.value, *(i.value for i in reading.also)}
+    assert not seen & {"insolvency", "legal", "dispute", "stop_contact", "hardship"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please stop to send me these reminders, I do not want them.",
+        "Please stop the automated chasers, I am dealing with your director.",
+        "Stop phoning me at work about this.",
+        "Stop. Ne nous envoyez plus de mails.",
+    ],
+)
+def test_stop_requests_in_other_words(text: str) -> None:
+    reading = analyse_reply(text, MID_NOV)
+    assert reading.intent.value == "stop_contact"
+    assert reading.needs_human
