@@ -408,7 +408,15 @@ def _column_index(letters: str) -> int:
 
 
 class _SheetReader:
-    """Expat handlers that build one row at a time; finished rows wait in `done`."""
+    """Expat handlers that build one row at a time; finished rows wait in `done`.
+
+    For speed, only the start of elements calls Python: the text goes straight into a list
+    (`texts.append`, no Python frame), and a cell is finished when the next cell, row or other
+    element starts. A value's text is then everything since its `<v>` or `<is>` started: its
+    own text, and at most the white space that indents the XML (the value is stripped anyway).
+    Only a rich inline string (`<is><r>…`) needs the ends of its runs: an end handler is set
+    for the time of that cell.
+    """
 
     def __init__(self, path: Path, strings: list[str], kinds: dict[str, int], date1904: bool):
         self.path = path
@@ -425,22 +433,26 @@ class _SheetReader:
         memo: dict[tuple[str, int], Any] = {}  # (serial text, kind) -> date value
         digits = "0123456789"
         inline_types = ("inlineStr", "is")
+        texts: list[str] = []  # the text met since the current row started
+        parser = _new_parser(path, namespaces=False)
 
         # Element names with the prefix the root element uses (`c`, or `x:c`), set at the root.
-        C = V = T = IS = ROW = RPH = "\x00"
+        C = V = T = IS = ROW = R = RPH = F = "\x00"
         started = False
         # The row being read.
+        in_row = False
         row_number = 0  # its number (0 until known: a row may take it from its first cell)
         last_row = 0  # the number of the previous row
         cells: list[Any] = []
         # The cell being read.
+        cattrs: dict[str, str] = {}
         col = -1
-        typ: str | None = None
-        style: str | None = None
-        raw = ""  # its text so far
-        source = 0  # where its value comes from: 0 nowhere, 1 <v>, 2 <is>
-        capture = False
-        rph = 0
+        source = 0  # where its value comes from: 0 nowhere (yet), 1 <v>, 2 <is>
+        mark = 0  # where its value's text starts in `texts`
+        stop = -1  # where it stops (-1: at the end)
+        rich: list[str] | None = None  # the runs of a rich inline string
+        run_mark = 0
+        rph = 0  # depth of phonetic runs
 
         def fail(message: str) -> FileReadError:
             return FileReadError(f"{path}: {message}")
@@ -467,12 +479,32 @@ class _SheetReader:
             columns[letters] = index
             return index
 
+        def end_row() -> None:
+            nonlocal in_row, last_row
+            in_row = False
+            if not row_number:
+                set_row(str(last_row + 1))
+            last_row = row_number
+            if cells:
+                done.append((row_number, cells))
+
         def start(name: str, attrs: dict[str, str]) -> None:
-            nonlocal C, V, T, IS, ROW, RPH, started
-            nonlocal row_number, cells, col, typ, style, raw, source, capture, rph
+            nonlocal C, V, T, IS, ROW, R, RPH, F, started, in_row, row_number, cells
+            nonlocal cattrs, col, source, mark, stop, rich, run_mark, rph
             if name == C:
-                typ = attrs.get("t")
-                style = attrs.get("s")
+                if source == 2 and rich is None and stop < 0 and len(texts) == mark + 1:
+                    # the common inline string, finished here (a call less per cell)
+                    value = texts[mark].strip()
+                    if value:
+                        if col >= max_columns or len(value) > max_chars:
+                            check(value)
+                        if col == len(cells):
+                            cells.append(value)
+                        else:
+                            place(value)
+                elif source:
+                    finish()
+                cattrs = attrs
                 source = 0
                 ref = attrs.get("r")
                 if ref is None:
@@ -483,136 +515,167 @@ class _SheetReader:
                 if not row_number:  # a row without its number takes its first cell's
                     set_row(ref.lstrip(_LETTERS))
             elif name == V:
-                if typ not in inline_types:
-                    source = 1
-                    raw = ""
-                    capture = True
-            elif name == T:
-                capture = source == 2 and not rph
+                source, mark, stop = 1, len(texts), -1
             elif name == IS:
-                source = 2
-                raw = ""
-                rph = 0
+                source, mark, stop, rich = 2, len(texts), -1, None  # (calamine: the last wins)
+            elif name == T:
+                if rich is not None and not rph:
+                    run_mark = len(texts)
             elif name == ROW:
+                if source:
+                    finish()
+                texts.clear()  # (within a row, `mark` and `stop` index the row's texts)
+                if in_row:
+                    end_row()
+                in_row = True
                 cells = []
                 col = -1
                 number = attrs.get("r")
                 row_number = 0
                 if number is not None:
                     set_row(number)
-            elif name == RPH:
-                rph += 1
+            elif name == R and source == 2 and rich is None:
+                rich = []  # a rich inline string: follow the ends of its runs
+                rph = 0
+                parser.EndElementHandler = rich_end
+            elif name == RPH and source == 2:
+                if rich is not None:
+                    rph += 1
+                elif stop < 0:
+                    stop = len(texts)  # phonetic text is not part of the value
+            elif name == F:
+                source = 0  # a formula's own text is not a value (calamine: the last one wins)
             elif not started:
                 started = True
                 prefix = name[: -len("worksheet")] if name.endswith("worksheet") else ""
-                C, V, T, IS, ROW, RPH = (prefix + n for n in ("c", "v", "t", "is", "row", "rPh"))
+                C, V, T, IS, ROW, R, RPH, F = (
+                    prefix + n for n in ("c", "v", "t", "is", "row", "r", "rPh", "f")
+                )
+            elif source and rich is None:
+                finish()  # after the cells (or an element of a cell's own): the value is whole
 
-        def end(name: str) -> None:
-            nonlocal capture, last_row, row_number, rph
-            if name == C:
-                capture = False
-                if source == 2:
-                    value: Any = raw
-                elif not source:
-                    return
-                elif typ is None or typ == "n":
-                    value = number_value()
-                    if value is None:
-                        return
-                    place(value)
-                    return
-                elif typ == "s":
-                    value = shared_string()
-                elif typ == "str" or typ == "e":
-                    value = raw
-                else:
-                    value = other_value()
-                    if not isinstance(value, str):
-                        if value is not None:
-                            place(value)
-                        return
-                if len(value) > max_chars:
-                    raise fail(
-                        f"{where()}: a cell of {len(value):,} characters (at most {max_chars:,})"
-                    )
-                value = value.strip()
-                if value:
-                    place(value)
-            elif name == V or name == T:
-                capture = False
-            elif name == ROW:
-                if not row_number:
-                    set_row(str(last_row + 1))
-                last_row = row_number
-                if cells:
-                    done.append((row_number, cells))
+        def rich_end(name: str) -> None:
+            nonlocal rph
+            if rich is None:
+                return
+            if name == T:
+                if not rph:
+                    rich.append("".join(texts[run_mark:]))
             elif name == RPH:
                 rph -= 1
+            elif name == IS or name == C:
+                parser.EndElementHandler = None
 
-        def chars(data: str) -> None:
-            nonlocal raw
-            if capture:
-                raw = raw + data if raw else data
+        def finish() -> None:
+            nonlocal source
+            kind = source
+            source = 0
+            if stop >= 0:
+                raw = "".join(texts[mark:stop])
+            elif len(texts) == mark + 1:
+                raw = texts[mark]
+            else:
+                raw = "".join(texts[mark:])
+            if kind == 2:
+                value: Any = raw if rich is None else "".join(rich)
+            else:
+                typ = cattrs.get("t")
+                if typ is None and raw and "_" not in raw and raw.isascii():
+                    try:  # the common number, converted here
+                        number = float(raw)
+                    except ValueError:
+                        value = raw
+                    else:
+                        style = cattrs.get("s")
+                        if style is not None and kinds.get(style):
+                            value = cell_value(raw, typ)
+                        else:
+                            value = number
+                else:
+                    value = cell_value(raw, typ)
+                if value is None:
+                    return
+            if value.__class__ is str:
+                if len(value) > max_chars:
+                    check(value)
+                value = value.strip()
+                if not value:
+                    return
+            if col >= max_columns:
+                check(value)
+            if col == len(cells):
+                cells.append(value)
+            else:
+                place(value)
 
-        def place(value: Any) -> None:
+        def check(value: Any) -> None:
             if col >= max_columns:
                 raise fail(f"row {row_number or last_row + 1}: more than {max_columns:,} columns")
+            if len(value) > max_chars:
+                raise fail(
+                    f"{where()}: a cell of {len(value):,} characters (at most {max_chars:,})"
+                )
+
+        def place(value: Any) -> None:
             width = len(cells)
-            if col == width:
-                cells.append(value)
-            elif col > width:
+            if col > width:
                 cells.extend([None] * (col - width))
                 cells.append(value)
             else:
                 cells[col] = value
 
-        def number_value() -> Any:
-            if not raw:
-                return None
-            try:
-                if "_" in raw or not raw.isascii():  # float() takes `1_0` and other digits
-                    raise ValueError(raw)
-                number = float(raw)
-            except ValueError:
-                if typ is None:
-                    return raw.strip() or None  # calamine keeps a non-number as text
-                raise fail(f"{where()}: {raw[:40]!r} is not a number") from None
-            kind = kinds.get(style) if style is not None else None
-            if not kind:
-                return number
-            key = (raw, kind)
-            converted = memo.get(key)
-            if converted is None:
-                if len(memo) >= _MEMO_LIMIT:
-                    memo.clear()
-                converted = memo[key] = excel_serial(number, kind, date1904)
-            return converted
-
-        def shared_string() -> str:
-            if not raw:
-                return ""
-            try:
-                index = int(raw)
-            except ValueError:
-                index = 0  # as calamine reads an unreadable index
-            if not 0 <= index < len(strings):
-                raise fail(f"{where()}: shared string {raw[:20]!r} does not exist")
-            return strings[index]
-
-        def other_value() -> Any:
+        def cell_value(raw: str, typ: str | None) -> Any:
+            if typ is None or typ == "n":
+                try:
+                    if "_" in raw or not raw.isascii():  # float() takes `1_0` and other digits
+                        raise ValueError(raw)
+                    number = float(raw)
+                except ValueError:
+                    if typ is None or not raw.strip():
+                        return raw  # calamine keeps a non-number as text; nothing is empty
+                    raise fail(f"{where()}: {raw.strip()[:40]!r} is not a number") from None
+                style = cattrs.get("s")
+                kind = kinds.get(style) if style is not None else None
+                if not kind:
+                    return number
+                key = (raw, kind)
+                converted = memo.get(key)
+                if converted is None:
+                    if len(memo) >= _MEMO_LIMIT:
+                        memo.clear()
+                    converted = memo[key] = excel_serial(number, kind, date1904)
+                return converted
+            if typ == "s":
+                raw = raw.strip()
+                if not raw:
+                    return None
+                try:
+                    index = int(raw)
+                except ValueError:
+                    index = 0  # as calamine reads an unreadable index
+                if not 0 <= index < len(strings):
+                    raise fail(f"{where()}: shared string {raw[:20]!r} does not exist")
+                return strings[index]
+            if typ == "str" or typ == "e":
+                return raw
             if typ == "b":
+                raw = raw.strip()
                 return raw != "0" if raw else None
             if typ == "d":
+                raw = raw.strip()
                 return iso_cell(raw) if raw else None
             if typ in inline_types:
                 return None  # a <v> in an inline string cell is ignored, as calamine does
             raise fail(f"{where()}: unknown cell type {str(typ)[:20]!r}")
 
-        parser = _new_parser(path, namespaces=False)
         parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        parser.CharacterDataHandler = chars
+        parser.CharacterDataHandler = texts.append
         for _ in _feed(parser, stream, path, "the worksheet"):
             if done:
                 yield from done
                 done.clear()
+        if source:
+            finish()
+        if in_row:
+            end_row()
+        yield from done
