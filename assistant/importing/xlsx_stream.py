@@ -288,32 +288,35 @@ def _shared_strings(archive: zipfile.ZipFile, member: str, path: Path) -> list[s
         raise FileReadError(f"{path}: not a readable XLSX workbook ({exc})") from exc
     parser = _new_parser(path, namespaces=False)
     texts: list[str] = []
-    state = {"t": False, "rph": 0, "prefix": None}
-    names: dict[str, str] = {}
+    in_text = False
+    rph = 0  # depth of phonetic runs (`rPh`), whose text is left out
+    names: dict[str, str] = {}  # `si` or `x:si` -> `si`, with the root's prefix
 
     def start(name: str, _attrs: dict) -> None:
-        if state["prefix"] is None:  # the root: `sst` or `x:sst`; every name shares its prefix
-            state["prefix"] = name[: -len("sst")] if name.endswith("sst") else ""
-            names.update({state["prefix"] + n: n for n in ("si", "t", "rPh")})
+        nonlocal in_text, rph
+        if not names:  # the root, `sst` or `x:sst`: every name shares its prefix
+            prefix = name[: -len("sst")] if name.endswith("sst") else ""
+            names.update({prefix + n: n for n in ("si", "t", "rPh")})
         local = names.get(name)
         if local == "t":
-            state["t"] = state["rph"] == 0
+            in_text = rph == 0
         elif local == "si":
             texts.clear()
         elif local == "rPh":
-            state["rph"] += 1
+            rph += 1
 
     def end(name: str) -> None:
+        nonlocal in_text, rph
         local = names.get(name)
         if local == "t":
-            state["t"] = False
+            in_text = False
         elif local == "si":
             strings.append("".join(texts))
         elif local == "rPh":
-            state["rph"] -= 1
+            rph -= 1
 
     def chars(data: str) -> None:
-        if state["t"]:
+        if in_text:
             texts.append(data)
 
     parser.StartElementHandler = start
