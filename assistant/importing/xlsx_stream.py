@@ -551,8 +551,10 @@ class _SheetReader:
             elif not started:
                 started = True
                 prefix = name[: -len("worksheet")] if name.endswith("worksheet") else ""
+                # expat hands out the names it interned: compare with those very strings
                 C, V, T, IS, ROW, R, RPH, F = (
-                    prefix + n for n in ("c", "v", "t", "is", "row", "r", "rPh", "f")
+                    parser.intern.setdefault(prefix + n, prefix + n)
+                    for n in ("c", "v", "t", "is", "row", "r", "rPh", "f")
                 )
             elif source and rich is None:
                 finish()  # after the cells (or an element of a cell's own): the value is whole
