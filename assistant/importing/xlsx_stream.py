@@ -28,6 +28,7 @@ from xml.parsers import expat
 
 from assistant.importing import reading
 from assistant.importing.reading import FileReadError, check_zip
+from assistant.importing.values import Cell
 
 _CHUNK = 1 << 16
 _NS_SEP = "\x01"  # expat joins namespace and local name with this: never in an XML name
@@ -45,7 +46,7 @@ _DIFF_1904 = 1462.0
 _MEMO_LIMIT = 1 << 16
 
 
-def iter_xlsx_rows(path: Path, sheet: str | None = None) -> Iterator[tuple[int, list[Any]]]:
+def iter_xlsx_rows(path: Path, sheet: str | None = None) -> Iterator[tuple[int, list[Cell]]]:
     """Yield (sheet row number, cells) for each non-blank row of the first or named sheet.
 
     Raises FileReadError for a file that is not a workbook, a missing sheet, a zip member
@@ -118,7 +119,7 @@ def _attributes(
 
     def start(name: str, attrs: dict) -> None:
         stack.append(_local(name))
-        keep(stack, {_local(k): v for k, v in attrs.items()} | {"": attrs})
+        keep(stack, {_local(k): v for k, v in attrs.items()})  # `r:id` is `id`
 
     def end(_name: str) -> None:
         stack.pop()
@@ -164,9 +165,7 @@ class _Workbook:
             if stack[-1] == "workbookPr":
                 book.date1904 = attrs.get("date1904", "").lower() in ("1", "true")
             elif stack[-1] == "sheet" and len(stack) >= 2 and stack[-2] == "sheets":
-                rid = next(
-                    (v for k, v in attrs[""].items() if _NS_SEP in k and _local(k) == "id"), ""
-                )
+                rid = attrs.get("id", "")
                 book.sheets.append((attrs.get("name", ""), rid))
 
         def relationships(stack: list[str], attrs: dict) -> None:
@@ -189,7 +188,9 @@ class _Workbook:
             if sheet not in names:
                 raise FileReadError(f"{self.path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
             rid = self.sheets[names.index(sheet)][1]
-            member, _ = self.targets.get(rid, ("", ""))
+            member, kind = self.targets.get(rid, ("", ""))
+            if member and not kind.endswith(_REL_WORKSHEET):
+                raise FileReadError(f"{self.path}: sheet {sheet!r} is not a worksheet (a chart?)")
         else:
             member = next(
                 (
@@ -427,11 +428,11 @@ class _SheetReader:
         self.kinds = kinds
         self.date1904 = date1904
 
-    def rows(self, stream: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:  # noqa: C901
+    def rows(self, stream: IO[bytes]) -> Iterator[tuple[int, list[Cell]]]:  # noqa: C901
         path, strings, kinds, date1904 = self.path, self.strings, self.kinds, self.date1904
         max_rows, max_columns = reading.MAX_ROWS, reading.MAX_COLUMNS
         max_chars = reading.MAX_CELL_CHARS
-        done: list[tuple[int, list[Any]]] = []
+        done: list[tuple[int, list[Cell]]] = []
         columns: dict[str, int] = {}  # column letters -> index, filled as met
         memo: dict[tuple[str, int], Any] = {}  # (serial text, kind) -> date value
         digits = "0123456789"
@@ -446,7 +447,7 @@ class _SheetReader:
         in_row = False
         row_number = 0  # its number (0 until known: a row may take it from its first cell)
         last_row = 0  # the number of the previous row
-        cells: list[Any] = []
+        cells: list[Cell] = []  # (a `time` or `timedelta` too, as calamine gave them)
         # The cell being read.
         cattrs: dict[str, str] = {}
         col = -1

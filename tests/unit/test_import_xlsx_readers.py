@@ -499,6 +499,8 @@ def test_the_first_sheet_is_the_workbook_s_first_worksheet(tmp_path: Path) -> No
     _assert_like_calamine(path)  # openpyxl cannot open this hand-made chartsheet
     with pytest.raises(FileReadError, match=r"no sheet 'Trois' \(sheets: Graphique, Deux\)"):
         read_xlsx(path, "Trois")
+    with pytest.raises(FileReadError, match=r"sheet 'Graphique' is not a worksheet"):
+        read_xlsx(path, "Graphique")
 
 
 def test_prefixed_spreadsheetml_reads_the_same(tmp_path: Path) -> None:
