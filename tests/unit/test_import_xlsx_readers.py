@@ -644,3 +644,21 @@ def test_streaming_memory_does_not_grow_with_the_rows(tmp_path: Path) -> None:
     (n_small, peak_small), (n_large, peak_large) = map(_peak_while_streaming, (small, large))
     assert (n_small, n_large) == (2_000, 40_000)
     assert peak_large < peak_small + (1 << 20)  # 20 times the rows, not 1 MiB more
+
+
+def test_indented_xml_reads_like_compact_xml(tmp_path: Path) -> None:
+    compact, indented = tmp_path / "compact.xlsx", tmp_path / "indented.xlsx"
+    cells = (
+        "<row r='1'><c r='A1' t='s'><v>0</v></c><c r='B1' s='1'><f>TODAY()</f><v>46296</v></c>"
+        "<c r='C1' t='inlineStr'><is><r><t xml:space='preserve'>Mon </t></r><r><rPr><b/></rPr>"
+        "<t>tant</t></r></is></c><c r='D1' t='b'><v>0</v></c><c r='E1' t='str'><v>x</v></c>"
+        "<c r='F1' t='inlineStr'><is><t>un</t><rPh><t>ウン</t></rPh></is></c></row>"
+    )
+    pretty = cells.replace("><", ">\n    <")
+    shared = "<si><t>Code</t></si>"
+    _book(compact, [("Feuil1", cells)], strings=shared)
+    _book(indented, [("Feuil1", pretty)], strings=shared.replace("><", ">\n  <"))
+    expected = [(1, ["Code", date(2026, 10, 1), "Mon tant", False, "x", "un"])]
+    assert read_xlsx(compact).rows == expected
+    assert read_xlsx(indented).rows == expected
+    _assert_like_calamine(indented)
