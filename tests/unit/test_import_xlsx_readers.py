@@ -543,6 +543,13 @@ def test_a_cell_longer_than_the_cap_is_refused_with_its_place(tmp_path, monkeypa
     )
     with pytest.raises(FileReadError, match=r"row 3, column 2: a cell of 21 characters"):
         read_table(path)
+    _book(
+        path,
+        [("Feuil1", _row(4, "<c r='C4' t='s'><v>0</v></c>"))],
+        strings="<si><t>" + "z" * 11 + "</t></si>",
+    )
+    with pytest.raises(FileReadError, match=r"row 4, column 3: a cell of 11 characters"):
+        read_table(path)
 
 
 def test_rows_out_of_order_and_broken_xml_are_refused(tmp_path: Path) -> None:
