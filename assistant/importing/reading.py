@@ -2,7 +2,8 @@
 
 The only module of the importer that opens files. It detects the encoding (UTF-8 with or
 without BOM, then Windows-1252, then Latin-1) and the CSV delimiter (`;`, `,`, tab, `|`), and
-reads XLSX with python-calamine (openpyxl's reader is kept to cross-check it). It does not interpret headers or values.
+streams XLSX worksheets with expat (`xlsx_stream`; openpyxl's reader is kept to cross-check
+it). It does not interpret headers or values.
 
 Limits keep a hostile file from exhausting memory or time: a workbook's zip members are
 checked (declared sizes, compression ratio) before anything is decompressed, rows and columns
@@ -15,10 +16,9 @@ import csv
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from assistant.importing.values import Cell
 
@@ -160,85 +160,14 @@ def _check_row(source: str, line: int, count: int, cells: list[str]) -> None:
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     """Read the first (or named) sheet of a workbook; lines are the sheet's row numbers.
 
-    python-calamine (Rust) parses the sheet, 10 to 20 times faster than openpyxl. Cells come
-    back as openpyxl's read-only mode gives them, once stripped: text, numbers (floats), dates
-    (`date`, or `datetime` when the cell has a time), booleans, None for an empty cell. Each
-    row is as wide as its last non-empty cell. A workbook calamine cannot open, or one with
-    error cells, is read with openpyxl as before.
+    The rows come from `xlsx_stream.iter_xlsx_rows` (expat, one row at a time, after the
+    zip checks). Cells once stripped: text, numbers (floats), dates (`date`, or `datetime` when
+    the cell has a time), booleans, error cells as their text (`#N/A`), None for an empty
+    cell. Each row is as wide as its last non-empty cell.
     """
-    from python_calamine import CalamineWorkbook, SheetTypeEnum
+    from assistant.importing.xlsx_stream import iter_xlsx_rows
 
-    check_zip(path)
-    if has_error_cells(path):  # calamine reads `#N/A` as an empty cell: openpyxl shows it
-        return read_xlsx_openpyxl(path, sheet)
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception:  # noqa: BLE001 - calamine raises many kinds: let openpyxl try, or say why
-        return read_xlsx_openpyxl(path, sheet)
-    try:
-        if sheet is not None and sheet not in wb.sheet_names:
-            raise FileReadError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(wb.sheet_names)})")
-        if sheet is None:
-            sheets = [m.name for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
-            if not sheets:
-                raise FileReadError(f"{path}: the workbook has no worksheet")
-            sheet = sheets[0]
-        try:
-            ws = wb.get_sheet_by_name(sheet)
-        except Exception:  # noqa: BLE001 - a sheet calamine cannot parse: openpyxl decides
-            return read_xlsx_openpyxl(path, sheet)
-        rows = list(_calamine_rows(path, ws))
-    finally:
-        wb.close()
-    return RawTable(rows=rows, source=str(path), kind="xlsx")
-
-
-def _calamine_rows(path: Path, ws: Any) -> Iterator[tuple[int, list[Cell]]]:
-    """Yield (sheet row number, cells) for each non-blank row of a calamine sheet."""
-    start, end = ws.start, ws.end
-    if start is None or end is None:
-        return
-    if end[0] + 1 > MAX_ROWS:
-        raise FileReadError(f"{path}: more than {MAX_ROWS:,} rows")
-    # calamine yields every row from the sheet's first row, but its columns start at the
-    # first non-empty column: put the empty columns on the left back, so indexes are the
-    # sheet's own.
-    pad: list[Cell] = [None] * start[1]
-    for number, values in enumerate(ws.iter_rows(), start=1):
-        cells: list[Cell] = [(v.strip() or None) if isinstance(v, str) else v for v in values]
-        while cells and cells[-1] is None:
-            cells.pop()
-        if not cells:
-            continue
-        if pad:
-            cells = pad + cells
-        if len(cells) > MAX_COLUMNS:
-            raise FileReadError(f"{path}: row {number}: more than {MAX_COLUMNS:,} columns")
-        yield number, cells
-
-
-_ERROR_MARKS = (b' t="e"', b" t='e'")
-_SCAN_CHUNK = 1 << 20
-
-
-def has_error_cells(path: Path) -> bool:
-    """Tell whether a worksheet of the workbook holds an error cell (`#N/A`, `#DIV/0!`…).
-
-    Streams each worksheet member (after `check_zip`, so within the caps) and looks for the
-    `t="e"` attribute (a 36 MB sheet takes a few tenths of a second).
-    """
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
-            with archive.open(name) as member:
-                tail = b""
-                while chunk := member.read(_SCAN_CHUNK):
-                    window = tail + chunk
-                    if any(mark in window for mark in _ERROR_MARKS):
-                        return True
-                    tail = chunk[-16:]
-    return False
+    return RawTable(rows=list(iter_xlsx_rows(path, sheet)), source=str(path), kind="xlsx")
 
 
 def read_xlsx_openpyxl(path: Path, sheet: str | None = None) -> RawTable:
