@@ -128,11 +128,12 @@ def _file_bounce(
     return filed
 
 
-def _earlier_same_id(session: Session, inbound: InboundMessage) -> InboundMessage | None:
+def _earlier_same_id(session: Session, inbound: InboundMessage) -> Any:
+    """Return (id, from_addr, text) of the first stored message with the same Message-ID."""
     if not inbound.message_id:
         return None
     return session.exec(
-        select(InboundMessage)
+        select(InboundMessage.id, InboundMessage.from_addr, InboundMessage.text)
         .where(InboundMessage.message_id == inbound.message_id, col(InboundMessage.id) < inbound.id)
         .order_by(col(InboundMessage.id))
         .limit(1)
