@@ -1,10 +1,13 @@
 """Send approved drafts, exactly once: approved → sending → sent | failed | unknown.
 
-Each draft is re-checked at send time, claimed (`sending`, committed) BEFORE the SMTP attempt,
-and after the server accepts it a copy is APPENDed to the IMAP Sent folder (in a thread, while
-the next drafts go out), then it is marked sent (in batches, each draft only once its copy is
-stored). A process killed in between leaves it in `sending`; `recover_sending` then looks for its
-Message-ID in the Sent folder: found → sent, else → unknown for an officer. Never resent.
+Each draft is re-checked at send time (its facts are read with its page of 100 approved drafts,
+then, in the claim's own transaction, one query confirms none of them moved; if any did, the
+full re-check reads the ledger again: `outbox_facts`), claimed (`sending`, committed) BEFORE
+the SMTP attempt, and after the server accepts it a copy is APPENDed to the IMAP Sent folder
+(in a thread, while the next drafts go out), then it is marked sent (in batches, each draft
+only once its copy is stored). A process killed in between leaves it in `sending`;
+`recover_sending` then looks for its Message-ID in the Sent folder: found → sent, else →
+unknown for an officer. Never resent.
 The rate limit's pause comes BEFORE the claim, so a kill while waiting leaves the draft
 approved. On SQLite a lease keeps a single sender at a time; on PostgreSQL several senders
 share the outbox: each picks the next draft with `FOR UPDATE SKIP LOCKED` and holds an
