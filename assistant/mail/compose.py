@@ -108,8 +108,25 @@ def subject_with_token(subject: str, case_ref: str) -> str:
     return f"{subject} [{case_ref}]"
 
 
+_SEALED = "_relance_wire_bytes"
+
+
+def seal(message: EmailMessage) -> bytes:
+    """Compute the wire form of `message` once: `message_bytes` returns it from then on.
+
+    For a letter that no longer changes (the outbox seals each one once composed), so that the
+    SMTP adapter and the Sent copy send the same bytes without formatting them twice.
+    """
+    raw = message_bytes(message)
+    setattr(message, _SEALED, raw)
+    return raw
+
+
 def message_bytes(message: EmailMessage) -> bytes:
     """Return the wire form of `message`: CRLF line ends, Bcc removed."""
+    sealed = getattr(message, _SEALED, None)
+    if isinstance(sealed, bytes):
+        return sealed
     if "Bcc" in message:
         message = copy.deepcopy(message)
         del message["Bcc"]

@@ -21,7 +21,7 @@ from assistant.mailparse.mime import ParsedMessage
 from assistant.mailparse.reply_text import extract_reply
 from assistant.policy.schema import Policy
 from assistant.services.audit import record
-from assistant.services.inbound_match import gather_evidence, sent_letters
+from assistant.services.inbound_match import Lookups, gather_evidence, sent_letters
 from assistant.services.inbound_trust import CaseRef, decide_bounce, decide_trust
 from assistant.services.outbox_state import invalidate_address
 
@@ -128,11 +128,12 @@ def _file_bounce(
     return filed
 
 
-def _earlier_same_id(session: Session, inbound: InboundMessage) -> InboundMessage | None:
+def _earlier_same_id(session: Session, inbound: InboundMessage) -> Any:
+    """Return (id, from_addr, text) of the first stored message with the same Message-ID."""
     if not inbound.message_id:
         return None
     return session.exec(
-        select(InboundMessage)
+        select(InboundMessage.id, InboundMessage.from_addr, InboundMessage.text)
         .where(InboundMessage.message_id == inbound.message_id, col(InboundMessage.id) < inbound.id)
         .order_by(col(InboundMessage.id))
         .limit(1)
@@ -140,14 +141,21 @@ def _earlier_same_id(session: Session, inbound: InboundMessage) -> InboundMessag
 
 
 def file_message(
-    session: Session, ctx: FilingContext, inbound: InboundMessage, parsed: ParsedMessage
+    session: Session,
+    ctx: FilingContext,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    lookups: Lookups | None = None,
 ) -> Filed:
-    """File one message whose raw bytes are stored; return what was done."""
+    """File one message whose raw bytes are stored; return what was done.
+
+    `lookups` answers the trust look-ups (default: one query each, see `gather_evidence`).
+    """
     fill_headers(inbound, parsed)
     if parsed.is_bounce:
         filed = _file_bounce(session, ctx, inbound, parsed)
     else:
-        filed = _file_reply(session, ctx, inbound, parsed)
+        filed = _file_reply(session, ctx, inbound, parsed, lookups)
     session.add(inbound)
     record(
         session, ctx.actor, "inbound.stored", "inbound", inbound.id, status=inbound.status,
@@ -165,10 +173,18 @@ def ref_of(session: Session, case_id: int | None) -> str | None:
 
 
 def _file_reply(
-    session: Session, ctx: FilingContext, inbound: InboundMessage, parsed: ParsedMessage
+    session: Session,
+    ctx: FilingContext,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    lookups: Lookups | None,
 ) -> Filed:
-    verdict = decide_trust(gather_evidence(session, parsed, ctx.policies, ctx.own_domains))
-    earlier = _earlier_same_id(session, inbound)
+    # Reads only other rows: this message's own pending changes need no flush before them
+    # (it is written once, when its savepoint is released).
+    with session.no_autoflush:
+        evidence = gather_evidence(session, parsed, ctx.policies, ctx.own_domains, lookups)
+        earlier = _earlier_same_id(session, inbound)
+    verdict = decide_trust(evidence)
     if earlier is not None:
         if (earlier.from_addr, earlier.text) == (inbound.from_addr, inbound.text):
             inbound.status = "duplicate"

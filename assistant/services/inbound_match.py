@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import func, or_
+from sqlalchemy import event, func, or_
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
 from assistant.db.models import Case, Contact, Creditor, Draft, Invoice
@@ -128,26 +129,158 @@ def _by_invoice(session: Session, text: str) -> list[CaseRef]:
     return _case_refs(session, col(Case.debtor_id).in_(debtors)) if debtors else []
 
 
+class Lookups:
+    """The three look-ups every reply needs, one query each: the sender among the known
+    contacts, the thread's Message-IDs among our letters, the case tokens among the refs."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def sender_of(self, sender: str) -> list[CaseRef]:
+        """Return the cases whose debtor has `sender` (lower-case) as a known contact."""
+        return _by_contacts(self.session, _known_contact(func.lower(Contact.email) == sender))
+
+    def thread(self, ids: list[str]) -> CaseRef | None:
+        """Return the case of the newest of our letters `ids` names."""
+        return by_thread(self.session, ids)
+
+    def tokens(self, parsed: ParsedMessage) -> list[CaseRef]:
+        """Return the cases of the first tokens found (recipients, subject, then body)."""
+        return _by_token(self.session, parsed)
+
+
+#: What the look-ups read: a write to one of these tables makes a `BatchLookups` stale.
+LOOKED_UP = frozenset({"contact", "draft", "case", "creditor"})
+
+
+class BatchLookups(Lookups):
+    """`Lookups` for a batch of parsed messages, loaded together in four queries (and the
+    cases they name, held in the session for filing).
+
+    Holds what the database said when it was built. It watches its session: once the session
+    writes a contact, a letter, a case or a creditor (a bounce invalidating a contact, a reply
+    handler's effects), it is `stale` and the caller builds a new one for the messages left.
+    `close` stops the watching.
+    """
+
+    def __init__(self, session: Session, batch: Iterable[ParsedMessage]):
+        super().__init__(session)
+        self.stale = False
+        event.listen(session, "after_flush", self._flushed)
+        event.listen(session, "do_orm_execute", self._executed)
+        senders: set[str] = set()
+        ids: set[str] = set()
+        refs: set[str] = set()
+        for parsed in batch:
+            sender = (parsed.from_addr or "").strip().lower()
+            if "@" in sender:
+                senders.add(sender)
+            ids.update(_thread_ids(parsed))
+            for source in (parsed.recipient_addrs, [parsed.subject], [parsed.text]):
+                refs.update(_tokens(source))
+        self._debtors: dict[str, set[int]] = {}
+        if senders:
+            for debtor_id, email in session.exec(
+                select(Contact.debtor_id, func.lower(Contact.email)).where(
+                    _known_contact(func.lower(Contact.email).in_(sorted(senders)))  # type: ignore[arg-type]
+                )
+            ).all():
+                self._debtors.setdefault(email, set()).add(debtor_id)
+        self._case_of_letter: dict[str, int] = (
+            dict(
+                session.exec(
+                    select(Draft.message_id, Draft.case_id).where(
+                        col(Draft.message_id).in_(sorted(ids))
+                    )
+                ).all()  # type: ignore[arg-type]
+            )
+            if ids
+            else {}
+        )
+        debtors: set[int] = set().union(*self._debtors.values())
+        letters = set(self._case_of_letter.values())
+        self._cases: list[CaseRef] = (
+            _case_refs(
+                session,
+                or_(
+                    col(Case.debtor_id).in_(debtors),
+                    col(Case.id).in_(letters),
+                    col(Case.ref).in_(sorted(refs)),
+                ),
+            )
+            if debtors or letters or refs
+            else []
+        )
+        self._by_id = {c.id: c for c in self._cases}
+        # Filing reads these cases (`session.get`): held here, they are read once per batch.
+        self._held = (
+            session.exec(select(Case).where(col(Case.id).in_(self._by_id))).all()
+            if self._by_id
+            else []
+        )
+        self._by_ref = {c.ref: c for c in self._cases if c.ref in refs}
+
+    def _flushed(self, session: Session, _context: object) -> None:
+        for row in (*session.new, *session.dirty, *session.deleted):
+            if getattr(row, "__tablename__", None) in LOOKED_UP:
+                self.stale = True
+
+    def _executed(self, state: ORMExecuteState) -> None:
+        if state.is_select:
+            return
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in LOOKED_UP:
+            self.stale = True
+
+    def close(self) -> None:
+        """Stop watching the session's writes."""
+        event.remove(self.session, "after_flush", self._flushed)
+        event.remove(self.session, "do_orm_execute", self._executed)
+
+    def sender_of(self, sender: str) -> list[CaseRef]:
+        debtors = self._debtors.get(sender, set())
+        return [c for c in self._cases if c.debtor_id in debtors]  # by case id, as the query
+
+    def thread(self, ids: list[str]) -> CaseRef | None:
+        for mid in ids:
+            if mid in self._case_of_letter:
+                return self._by_id.get(self._case_of_letter[mid])
+        return None
+
+    def tokens(self, parsed: ParsedMessage) -> list[CaseRef]:
+        for source in (parsed.recipient_addrs, [parsed.subject], [parsed.text]):
+            refs = _tokens(source)
+            if refs:
+                found = sorted(
+                    {
+                        self._by_ref[r].id: self._by_ref[r] for r in refs if r in self._by_ref
+                    }.values(),
+                    key=lambda c: c.id,
+                )
+                if found:
+                    return found
+        return []
+
+
 def gather_evidence(
     session: Session,
     parsed: ParsedMessage,
     policies: Mapping[str, Policy],
     own_domains: set[str],
+    lookups: Lookups | None = None,
 ) -> Evidence:
     """Return everything that points at a case for `parsed`.
 
     When the sender is a known contact of every case the thread and tokens name (or, with
     none named, of a single case), nothing else can change the decision: the invoice and
-    domain look-ups are skipped.
+    domain look-ups are skipped. `lookups` (default: one query each) answers the sender, thread
+    and token look-ups, e.g. a `BatchLookups` loaded for a whole batch.
     """
+    lookups = lookups or Lookups(session)
     sender = (parsed.from_addr or "").strip().lower() or "(no sender)"
-    sender_of = (
-        tuple(_by_contacts(session, _known_contact(func.lower(Contact.email) == sender)))
-        if "@" in sender
-        else ()
-    )
-    thread = by_thread(session, _thread_ids(parsed))
-    tokens = tuple(_by_token(session, parsed))
+    sender_of = tuple(lookups.sender_of(sender)) if "@" in sender else ()
+    thread = lookups.thread(_thread_ids(parsed))
+    tokens = tuple(lookups.tokens(parsed))
     named = {c.id for c in (thread, *tokens) if c is not None}
     known = {c.id for c in sender_of}
     if (named and named <= known) or (not named and len(known) == 1):

@@ -30,9 +30,10 @@ from assistant.db.models import utcnow
 from assistant.mail.compose import message_ids
 from assistant.mail.ports import FetchedMessage, Mailbox, MailboxError
 from assistant.mail.window import aware
-from assistant.mailparse.mime import MalformedMessage, parse_message
+from assistant.mailparse.mime import MalformedMessage, ParsedMessage, parse_message
 from assistant.services.audit import record
 from assistant.services.inbound_filing import Filed, FilingContext, ReplyHandler, file_message
+from assistant.services.inbound_match import BatchLookups, Lookups
 from assistant.services.inbox_lease import FetchLease, fetch_lease
 
 IngestProgress = Callable[[int, int], None]  # (done, total)
@@ -250,21 +251,30 @@ def _claim(session: Session, inbound_id: int | None) -> InboundMessage | None:
         session.rollback()
 
 
-def _file_one(
-    session: Session, ctx: FilingContext, inbound: InboundMessage, report: IngestReport
-) -> None:
-    """File one claimed message in `session` (quarantined when it cannot be read or filed)."""
-    claimed = inbound.id or 0
+def _parse(session: Session, inbound: InboundMessage, report: IngestReport) -> ParsedMessage | None:
+    """Parse a claimed message; an unreadable one is quarantined (None)."""
     try:
-        parsed = parse_message(inbound.raw)
+        return parse_message(inbound.raw)
     except MalformedMessage as exc:
         inbound.status, inbound.error = "quarantined", f"unparsable: {exc}"[:1000]
         session.add(inbound)
-        report.quarantined.append(claimed)
-        return
+        report.quarantined.append(inbound.id or 0)
+        return None
+
+
+def _file_parsed(
+    session: Session,
+    ctx: FilingContext,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    report: IngestReport,
+    lookups: Lookups | None = None,
+) -> None:
+    """File one claimed, parsed message in its own savepoint (quarantined when it fails)."""
+    claimed = inbound.id or 0
     try:
         with session.begin_nested():
-            filed = file_message(session, ctx, inbound, parsed)
+            filed = file_message(session, ctx, inbound, parsed, lookups)
     except Exception as exc:  # noqa: BLE001 - keep the message, show it to an officer
         found = session.get(InboundMessage, claimed, populate_existing=True)
         assert found is not None
@@ -275,6 +285,15 @@ def _file_one(
         report.errors.append(f"message {claimed}: {found.error}")
         return
     report.add(claimed, filed)
+
+
+def _file_one(
+    session: Session, ctx: FilingContext, inbound: InboundMessage, report: IngestReport
+) -> None:
+    """File one claimed message in `session` (quarantined when it cannot be read or filed)."""
+    parsed = _parse(session, inbound, report)
+    if parsed is not None:
+        _file_parsed(session, ctx, inbound, parsed, report)
 
 
 def file_received(
@@ -321,9 +340,23 @@ def file_batch(
         return []
     with session_scope(app.engine) as session:
         claimed = _claim_many(session, inbound_ids)
-        for inbound_id in inbound_ids:
+        todo: list[tuple[InboundMessage, ParsedMessage]] = []
+        for inbound_id in inbound_ids:  # parse them all first: their look-ups go together
             if inbound_id in claimed:
-                _file_one(session, ctx, claimed[inbound_id], report)
+                parsed = _parse(session, claimed[inbound_id], report)
+                if parsed is not None:
+                    todo.append((claimed[inbound_id], parsed))
+        lookups: BatchLookups | None = None
+        try:
+            for k, (inbound, parsed) in enumerate(todo):
+                if lookups is None or lookups.stale:  # built again after a relevant write
+                    if lookups is not None:
+                        lookups.close()
+                    lookups = BatchLookups(session, (p for _, p in todo[k:]))
+                _file_parsed(session, ctx, inbound, parsed, report, lookups)
+        finally:
+            if lookups is not None:
+                lookups.close()
     return [i in claimed for i in inbound_ids]
 
 

@@ -1,10 +1,13 @@
 """Send approved drafts, exactly once: approved → sending → sent | failed | unknown.
 
-Each draft is re-checked at send time, claimed (`sending`, committed) BEFORE the SMTP attempt,
-and after the server accepts it a copy is APPENDed to the IMAP Sent folder (in a thread, while
-the next drafts go out), then it is marked sent (in batches, each draft only once its copy is
-stored). A process killed in between leaves it in `sending`; `recover_sending` then looks for its
-Message-ID in the Sent folder: found → sent, else → unknown for an officer. Never resent.
+Each draft is re-checked at send time (its facts are read with its page of 100 approved drafts,
+then, in the claim's own transaction, one query confirms none of them moved; if any did, the
+full re-check reads the ledger again: `outbox_facts`), claimed (`sending`, committed) BEFORE
+the SMTP attempt, and after the server accepts it a copy is APPENDed to the IMAP Sent folder
+(in a thread, while the next drafts go out), then it is marked sent (in batches, each draft
+only once its copy is stored). A process killed in between leaves it in `sending`;
+`recover_sending` then looks for its Message-ID in the Sent folder: found → sent, else →
+unknown for an officer. Never resent.
 The rate limit's pause comes BEFORE the claim, so a kill while waiting leaves the draft
 approved. On SQLite a lease keeps a single sender at a time; on PostgreSQL several senders
 share the outbox: each picks the next draft with `FOR UPDATE SKIP LOCKED` and holds an
@@ -39,6 +42,7 @@ from assistant.mail.compose import (
     message_bytes,
     new_message_id,
     reply_to_address,
+    seal,
     sender_identity,
 )
 from assistant.mail.ports import (
@@ -53,6 +57,7 @@ from assistant.mail.ports import (
     TransientSendError,
 )
 from assistant.mail.window import aware
+from assistant.policy.schema import Policy
 from assistant.services.approval import record_sent
 from assistant.services.attachments import draft_attachments
 from assistant.services.audit import record
@@ -62,9 +67,11 @@ from assistant.services.outbox_checks import (
     OutboxItem,
     Verdict,
     check_draft,
+    judge,
     plan_outbox,
     policy_of,
 )
+from assistant.services.outbox_facts import LedgerFacts, load_page, unchanged
 from assistant.services.outbox_state import (
     OutboxProgress,
     claim,
@@ -167,17 +174,34 @@ def _prepare(
     app: App,
     session: Session,
     draft: Draft,
+    read: _Read | None,
     now: datetime,
     report: SendReport,
     hold_timing: bool,
     progress: OutboxProgress | None,
 ) -> _Prepared | None:
-    """Re-check a picked draft and compose its message; None when it is not sent now."""
+    """Re-check a picked draft and compose its message; None when it is not sent now.
+
+    With the facts its page read (`read`, same draft version), the verdict comes from them
+    once `unchanged` confirms, in this transaction, that none of them moved; otherwise (or
+    when they say the draft would not go) the full re-check reads the ledger again.
+    """
     actor, draft_id = app.actor, draft.id or 0
-    case = session.get(Case, draft.case_id)
-    assert case is not None
-    policy = policy_of(session, case, app.policies)
-    verdict = check_draft(session, draft, case, policy, now)
+    verdict: Verdict | None = None
+    policy: Policy | None = None
+    if read is not None and read.version == draft.version:
+        facts = read.facts
+        policy = app.policies.get(facts.case.creditor or "")
+        verdict = judge(draft, facts, policy, now)
+        if verdict.review is not None or not unchanged(session, draft, facts):
+            verdict = None
+        case_ref, debtor_id = facts.case.ref, facts.case.debtor_id
+    if verdict is None:
+        case = session.get(Case, draft.case_id)
+        assert case is not None
+        policy = policy_of(session, case, app.policies)
+        verdict = check_draft(session, draft, case, policy, now)
+        case_ref, debtor_id = case.ref, case.debtor_id
     reason = verdict.review or (verdict.hold if not hold_timing else None)
     if reason:
         to_pending(session, draft, reason, actor)
@@ -193,24 +217,45 @@ def _prepare(
         sender = sender_identity(policy, app.settings.smtp_from)
         assigned = None
         if not draft.message_id:  # approval assigns it; never send without one stored
-            assigned = new_message_id(sender, case.ref)
+            assigned = new_message_id(sender, case_ref)
             set_committed_value(draft, "message_id", assigned)  # written by the claim
         message = compose_message(
             draft,
             sender=sender,
             to=verdict.to,
             to_names=verdict.names,
-            case_ref=case.ref,
+            case_ref=case_ref,
             date=now,
-            reply_to=reply_to_address(app.settings.reply_to, case.ref),
+            reply_to=reply_to_address(app.settings.reply_to, case_ref),
             attachments=draft_attachments(session, draft_id),
         )
+        seal(message)  # formatted once, for the SMTP server and the Sent copy alike
     except ComposeError as exc:
         to_pending(session, draft, str(exc), actor)
         report.returned.append((draft_id, str(exc)))
         emit(progress, "review", draft_id, str(exc))
         return None
-    return _Prepared(draft_id, message, assigned, case.debtor_id, draft.version)
+    return _Prepared(draft_id, message, assigned, debtor_id, draft.version)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a page read about one approved draft: its version then, and its case's facts."""
+
+    version: int
+    facts: LedgerFacts
+
+
+def _read_page(session: Session, ids: list[int]) -> dict[int, _Read]:
+    """Read the re-check facts of a page of approved drafts (a handful of queries)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Draft.id, Draft.case_id, Draft.facts, Draft.version).where(col(Draft.id).in_(ids))
+    ).all()
+    versions = {r.id: r.version for r in rows}
+    facts = load_page(session, list(rows))  # type: ignore[arg-type]  # rows name Draft's columns
+    return {i: _Read(versions[i], f) for i, f in facts.items()}
 
 
 def _candidates(session: Session, seen: set[int], size: int) -> list[int]:
@@ -349,10 +394,12 @@ async def _send_loop(
         seen: set[int] = set()  # picked in this run (the limit counts these)
         passed: set[int] = set()  # listed but gone or locked by another sender at pick time
         queue: list[int] = []
+        reads: dict[int, _Read] = {}
         while limit is None or len(seen) < limit:
             if not queue:
                 with Session(app.engine) as session:
                     queue = _candidates(session, seen | passed, PAGE)
+                    reads = _read_page(session, queue)
                 if not queue:
                     break
             in_flight: Lease | None = None
@@ -363,7 +410,8 @@ async def _send_loop(
                     passed.add(candidate)
                     continue
                 seen.add(candidate)
-                prepared = _prepare(app, session, draft, now, report, hold_timing, progress)
+                read = reads.pop(candidate, None)
+                prepared = _prepare(app, session, draft, read, now, report, hold_timing, progress)
                 if prepared is None:
                     continue
                 if conn is None:
@@ -593,7 +641,9 @@ async def _mark_sent(
                     continue
                 draft.attempts += item.tried
                 draft.last_error = note
-                record_sent(session, draft, now, actor)
+                # the cases and audit rows of the batch are written together at the commit
+                with session.no_autoflush:
+                    record_sent(session, draft, now, actor)
                 for address, reply in item.receipt.refused.items():
                     invalidate_address(
                         session, address, f"SMTP {reply}", actor, debtor_id=item.prepared.debtor_id

@@ -5,18 +5,26 @@ Reads the ledger as it is now and compares it with what the draft states; writes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from assistant.bootstrap import App
-from assistant.db.models import Case, Contact, Creditor, Draft, Handoff, Invoice, Promise
+from assistant.db.models import Case, Creditor, Draft
 from assistant.mail.compose import split_addresses
 from assistant.mail.window import aware, outside_sending_window, over_contact_cap
 from assistant.policy.schema import Policy
+from assistant.services.outbox_facts import (
+    InvoiceRow,
+    LedgerFacts,
+    invoice_rows,
+    load_facts,
+    stated_invoices,
+)
 
 SETTLED_INVOICE = {"paid", "disputed", "frozen", "written_off"}
 
@@ -63,49 +71,68 @@ def policy_of(session: Session, case: Case, policies: dict[str, Policy]) -> Poli
     return policies.get(creditor.slug) if creditor else None
 
 
-def _draft_invoices(draft: Draft) -> dict[str, Decimal | None]:
-    out: dict[str, Decimal | None] = {}
-    for item in (draft.facts or {}).get("invoices", []) or []:
-        number = item.get("number") if isinstance(item, dict) else item
-        if not number:
-            continue
-        try:
-            outstanding = Decimal(str(item.get("outstanding"))) if isinstance(item, dict) else None
-        except (InvalidOperation, TypeError):
-            outstanding = None
-        out[str(number)] = outstanding
-    return out
+def ledger_change_of(
+    stated: Mapping[str, Decimal | None], rows: Mapping[str, InvoiceRow]
+) -> str | None:
+    """Say how the ledger `rows` no longer match the `stated` invoices (None: they do)."""
+    for number, outstanding in stated.items():
+        row = rows.get(number)
+        if row is None:
+            return f"invoice {number} is no longer in the ledger"
+        status, amount_cents, outstanding_cents = row
+        if status in SETTLED_INVOICE:
+            return f"invoice {number} is {status}"
+        credit = amount_cents < 0 or (outstanding is not None and outstanding < 0)
+        if outstanding_cents == 0 or (outstanding_cents < 0 and not credit):
+            used = "credit note {} has been used" if credit else "invoice {} has been paid"
+            return used.format(number)
+        if outstanding is not None and int(outstanding * 100) != outstanding_cents:
+            return (
+                f"invoice {number}: outstanding changed from {outstanding} to "
+                f"{Decimal(outstanding_cents) / 100:.2f}"
+            )
+    return None
 
 
 def ledger_change(session: Session, draft: Draft, case: Case) -> str | None:
     """Say how the ledger no longer matches the invoices the draft states (None: it does)."""
-    numbers = _draft_invoices(draft)
-    if not numbers:
+    stated = stated_invoices(draft)
+    if not stated:
         return None
-    rows = {
-        i.number: i
-        for i in session.exec(
-            select(Invoice).where(
-                Invoice.creditor_id == case.creditor_id, col(Invoice.number).in_(list(numbers))
-            )
-        )
-    }
-    for number, stated in numbers.items():
-        row = rows.get(number)
-        if row is None:
-            return f"invoice {number} is no longer in the ledger"
-        if row.status in SETTLED_INVOICE:
-            return f"invoice {number} is {row.status}"
-        credit = row.amount_cents < 0 or (stated is not None and stated < 0)
-        if row.outstanding_cents == 0 or (row.outstanding_cents < 0 and not credit):
-            used = "credit note {} has been used" if credit else "invoice {} has been paid"
-            return used.format(number)
-        if stated is not None and int(stated * 100) != row.outstanding_cents:
-            return (
-                f"invoice {number}: outstanding changed from {stated} to "
-                f"{Decimal(row.outstanding_cents) / 100:.2f}"
-            )
-    return None
+    return ledger_change_of(stated, invoice_rows(session, case.creditor_id, stated))
+
+
+def judge(draft: Draft, facts: LedgerFacts, policy: Policy | None, now: datetime) -> Verdict:
+    """Decide what sending `draft` now would do, given its case's `facts` (pure)."""
+    if policy is None:
+        return Verdict(review="no policy is loaded for this creditor")
+    if facts.case.status == "closed":
+        return Verdict(review="the case was closed since approval")
+    if facts.case.status == "paused":
+        return Verdict(review="the case is paused: an officer stopped its dunning")
+    if facts.open_handoffs:
+        return Verdict(review="the case has an open hand-off")
+    approved_at = aware(draft.decided_at or draft.created_at)
+    for created_at, due_on in facts.promises:
+        if aware(created_at) > approved_at:
+            return Verdict(review=f"a payment promise (due {due_on}) was recorded since approval")
+    stated = stated_invoices(draft)
+    changed = ledger_change_of(stated, facts.invoices) if stated else None
+    if changed:
+        return Verdict(review=f"{changed} since approval")
+    valid = {email.lower(): name for _, email, name in facts.contacts}
+    wanted = split_addresses(draft.to_addrs) or [email for _, email, _ in facts.contacts]
+    to = tuple(a for a in wanted if a.lower() in valid)
+    if not to:
+        return Verdict(review="no valid contact address is left for the debtor")
+    names = {a: valid[a.lower()] or "" for a in to}
+    # The contact cap spaces out reminders the debtor did not ask for; an answer to the
+    # debtor's own message (acknowledgement, plan, information) is not held back by it.
+    hold = None
+    if draft.kind == "step":
+        hold = over_contact_cap(policy.contact_cap, [t for t in facts.sent_at if t], now)
+    hold = hold or outside_sending_window(policy.sending, now)
+    return Verdict(to=to, names=names, hold=hold)
 
 
 def check_draft(
@@ -114,47 +141,9 @@ def check_draft(
     """Re-check an approved draft against the ledger and the policy as they are now."""
     if policy is None:
         return Verdict(review="no policy is loaded for this creditor")
-    if case.status == "closed":
-        return Verdict(review="the case was closed since approval")
-    if case.status == "paused":
-        return Verdict(review="the case is paused: an officer stopped its dunning")
-    handoff = session.exec(
-        select(Handoff.id).where(Handoff.case_id == case.id, Handoff.status == "open")
-    ).first()
-    if handoff is not None:
-        return Verdict(review="the case has an open hand-off")
-    approved_at = aware(draft.decided_at or draft.created_at)
-    for promise in session.exec(
-        select(Promise).where(Promise.case_id == case.id, Promise.status == "pending")
-    ):
-        if aware(promise.created_at) > approved_at:
-            return Verdict(
-                review=f"a payment promise (due {promise.due_on}) was recorded since approval"
-            )
-    changed = ledger_change(session, draft, case)
-    if changed:
-        return Verdict(review=f"{changed} since approval")
-    contacts = session.exec(
-        select(Contact).where(Contact.debtor_id == case.debtor_id, Contact.valid == True)  # noqa: E712
-    ).all()
-    valid = {c.email.lower(): c for c in contacts}
-    wanted = split_addresses(draft.to_addrs) or [c.email for c in contacts]
-    to = tuple(a for a in wanted if a.lower() in valid)
-    if not to:
-        return Verdict(review="no valid contact address is left for the debtor")
-    names = {a: valid[a.lower()].name or "" for a in to}
-    sent_at = session.exec(
-        select(Draft.sent_at).where(
-            Draft.case_id == case.id, Draft.status == "sent", col(Draft.sent_at).is_not(None)
-        )
-    ).all()
-    # The contact cap spaces out reminders the debtor did not ask for; an answer to the
-    # debtor's own message (acknowledgement, plan, information) is not held back by it.
-    hold = None
-    if draft.kind == "step":
-        hold = over_contact_cap(policy.contact_cap, [t for t in sent_at if t], now)
-    hold = hold or outside_sending_window(policy.sending, now)
-    return Verdict(to=to, names=names, hold=hold)
+    facts = load_facts(session, draft)
+    assert facts is not None and facts.case.id == case.id
+    return judge(draft, facts, policy, now)
 
 
 def plan_outbox(app: App, now: datetime, *, limit: int | None = None) -> list[OutboxItem]:
