@@ -108,7 +108,15 @@ def open_table(
     used = _stream_encoding(path, encoding)
     if used is None:  # `decode` refuses the file (or sees what a stream cannot): say why
         return read_csv(path.read_bytes(), str(path), delimiter=delimiter, encoding=encoding)
-    delim = delimiter or sniff_delimiter(_text_head(path, used))
+    if delimiter:
+        delim = delimiter
+    else:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(path.stat().st_size + 1, previous))  # see read_csv
+        try:
+            delim = sniff_delimiter(_text_head(path, used))
+        finally:
+            csv.field_size_limit(previous)
     rows = SpilledRows(_csv_rows(path, str(path), used, delim))
     return RawTable(rows=rows, source=str(path), kind="csv", encoding=used, delimiter=delim)
 
