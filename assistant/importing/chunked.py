@@ -29,6 +29,7 @@ from assistant.importing.plan import (
 )
 from assistant.importing.staging import STAGED, StagedRows
 from assistant.importing.store import (
+    Keys,
     apply_plan,
     load_debtors,
     load_invoice_payments,
@@ -94,7 +95,7 @@ def plan_in_chunks(
     total = max(staged.count * 2, 1)
     done = 0
 
-    def apply(plan: ImportPlan) -> None:
+    def apply(plan: ImportPlan, refs: Keys, numbers: Keys) -> None:
         out.add(plan)
         if write is not None and not plan.empty:
             apply_plan(
@@ -105,28 +106,30 @@ def plan_in_chunks(
                 write.source,
                 None,
                 now=write.now,
-                scoped=True,
+                debtor_keys=refs,
+                invoice_keys=numbers,
             )
             out.wrote = True
 
-    for rows in staged.by_debtor(chunk_debtors):
-        refs = {r.debtor_ref for r in rows}
-        debtors = load_debtors(conn, creditor_id, refs)[0] if creditor_id else {}
+    for chunk in staged.by_debtor(chunk_debtors):
+        debtors = load_debtors(conn, creditor_id, chunk.refs)[0] if creditor_id else {}
         plan = ImportPlan()
-        plan_debtors(rows, debtors, plan)
-        apply(plan)
-        done += len(rows)
+        plan_debtors(chunk.rows, debtors, plan)
+        apply(plan, chunk.refs, ())
+        done += len(chunk.rows)
         if progress:
             progress(done, total)
     kept = 0
-    for rows in staged.in_file_order(chunk_rows):
+    for chunk in staged.in_file_order(chunk_rows):
         plan = ImportPlan()
-        numbers = {r.number for r in rows}
+        numbers = chunk.numbers if chunk.numbers is not None else ()
         invoices = load_invoices_numbered(conn, creditor_id, numbers) if creditor_id else {}
         payments = load_invoice_payments(conn, creditor_id, numbers) if invoices else {}
-        kept += plan_invoice_rows(rows, invoices, plan, today=today, payments=payments, as_of=as_of)
-        apply(plan)
-        done += len(rows)
+        kept += plan_invoice_rows(
+            chunk.rows, invoices, plan, today=today, payments=payments, as_of=as_of
+        )
+        apply(plan, chunk.refs, numbers)
+        done += len(chunk.rows)
         if progress:
             progress(done, total)
     if kept:
@@ -137,5 +140,5 @@ def plan_in_chunks(
             after = olds[-1].id or 0
             plan = ImportPlan()
             settle_absent(olds, (), plan, today)
-            apply(plan)
+            apply(plan, {o.debtor_ref for o in olds}, [o.number for o in olds])
     return out

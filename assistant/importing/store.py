@@ -50,17 +50,21 @@ def create_creditor(conn: Connection, slug: str, name: str, actor: str) -> int:
     return int(new_id)
 
 
+Keys = Collection[str] | sa.Select[Any]  # some account refs or invoice numbers, or a query
+
+
 def load_debtors(
-    conn: Connection, creditor_id: int, refs: Collection[str] | None = None
+    conn: Connection, creditor_id: int, refs: Keys | None = None
 ) -> tuple[dict[str, DebtorState], dict[str, int]]:
     """Return the creditor's debtors by account ref, and their ids by account ref.
 
-    With `refs`, only the debtors with those account refs (at most `_CHUNK` of them).
+    With `refs`, only the debtors with those account refs (a query that selects them, or at
+    most `_CHUNK` of them).
     """
     d, c = _DEBTOR.c, _CONTACT.c
     which = d.creditor_id == creditor_id
     if refs is not None:
-        which = sa.and_(which, d.account_ref.in_(list(refs)))
+        which = sa.and_(which, d.account_ref.in_(_keys(refs)))
     emails: dict[int, set[str]] = {}
     contacts = sa.select(c.debtor_id, c.email).join(_DEBTOR, d.id == c.debtor_id)
     for debtor_id, email in conn.execute(contacts.where(which)):
@@ -145,15 +149,19 @@ _INVOICE_STATE = (
 )
 
 
+def _keys(keys: Keys) -> Any:
+    return keys if isinstance(keys, sa.Select) else list(keys)
+
+
 def load_invoices_numbered(
-    conn: Connection, creditor_id: int, numbers: Collection[str]
+    conn: Connection, creditor_id: int, numbers: Keys
 ) -> dict[str, InvoiceState]:
-    """Return the creditor's invoices with these numbers (at most `_CHUNK`), by number."""
+    """Return the creditor's invoices with these numbers (a query, or at most `_CHUNK`)."""
     i = _INVOICE.c
     rows = conn.execute(
         sa.select(*_INVOICE_STATE)
         .join(_DEBTOR, _DEBTOR.c.id == i.debtor_id)
-        .where(i.creditor_id == creditor_id, i.number.in_(list(numbers)))
+        .where(i.creditor_id == creditor_id, i.number.in_(_keys(numbers)))
     )
     return {r.number: InvoiceState(*r) for r in rows}
 
@@ -188,7 +196,7 @@ def count_settleable(conn: Connection, creditor_id: int, absent_from: sa.Table |
 
 
 def load_invoice_payments(
-    conn: Connection, creditor_id: int, numbers: Collection[str] | None = None
+    conn: Connection, creditor_id: int, numbers: Keys | None = None
 ) -> dict[str, list[tuple[Any, int]]]:
     """Return the recorded payments of each invoice, by number: (paid on, cents).
 
@@ -201,7 +209,7 @@ def load_invoice_payments(
         .where(p.creditor_id == creditor_id)
     )
     if numbers is not None:
-        query = query.where(i.number.in_(list(numbers)))
+        query = query.where(i.number.in_(_keys(numbers)))
     rows = conn.execute(query)
     out: dict[str, list[tuple[Any, int]]] = {}
     for number, paid_on, cents in rows:
@@ -288,13 +296,15 @@ def apply_plan(
     summary: dict[str, Any] | None,
     *,
     now: datetime | None = None,
-    scoped: bool = False,
+    debtor_keys: Keys | None = None,
+    invoice_keys: Keys | None = None,
 ) -> None:
     """Write every insert, update and audit event of `plan` (no commit).
 
     `summary` is the import's own audit event, written last (None: not now, a chunked import
-    writes it after its last chunk). `scoped` looks up the ids of the plan's own debtors and
-    invoices only, not the creditor's whole ledger (a plan that is one chunk of an import).
+    writes it after its last chunk). `debtor_keys` and `invoice_keys` narrow the look-up of the
+    ids of the plan's debtors and invoices (account refs and numbers, or queries selecting
+    them) when the plan is one chunk of an import: None looks up the creditor's whole ledger.
     """
     now = now or utcnow()
     _insert(
@@ -317,16 +327,7 @@ def apply_plan(
         ],
     )
     d = _DEBTOR.c
-    refs = None
-    if scoped:
-        refs = {s.account_ref for s in plan.new_debtors} | {
-            s.account_ref for s in plan.debtor_updates
-        }
-        refs |= {ref for ref, _ in plan.new_contacts} | {p["debtor_ref"] for p in plan.new_payments}
-        refs |= {s.debtor_ref for s in plan.new_invoices} | {
-            s.debtor_ref for s in plan.invoice_updates
-        }
-    debtor_ids = _ids(conn, d.account_ref, d.id, d.creditor_id == creditor_id, refs)
+    debtor_ids = _ids(conn, d.account_ref, d.id, d.creditor_id == creditor_id, debtor_keys)
     _update(
         conn,
         _DEBTOR,
@@ -374,13 +375,7 @@ def apply_plan(
     invoice_ids: dict[str, int] = {}
     if plan.new_invoices or plan.invoice_updates or plan.new_payments:
         i = _INVOICE.c
-        numbers = None
-        if scoped:
-            numbers = {s.number for s in plan.new_invoices} | {
-                s.number for s in plan.invoice_updates
-            }
-            numbers |= {p["invoice_number"] for p in plan.new_payments if p["invoice_number"]}
-        invoice_ids = _ids(conn, i.number, i.id, i.creditor_id == creditor_id, numbers)
+        invoice_ids = _ids(conn, i.number, i.id, i.creditor_id == creditor_id, invoice_keys)
     _insert(
         conn,
         _PAYMENT,
@@ -442,11 +437,14 @@ def _ids(
     key: sa.ColumnElement[Any],
     id_: sa.ColumnElement[Any],
     where: sa.ColumnElement[bool],
-    keys: set[str] | None,
+    keys: Keys | None,
 ) -> dict[str, int]:
     """Return ids by key (account ref, invoice number): all of them, or those of `keys`."""
-    if keys is None:
-        return dict(conn.execute(sa.select(key, id_).where(where)).all())  # type: ignore[arg-type]
+    if keys is None or isinstance(keys, sa.Select):
+        query = sa.select(key, id_).where(where)
+        if keys is not None:
+            query = query.where(key.in_(keys))
+        return dict(conn.execute(query).all())  # type: ignore[arg-type]
     out: dict[str, int] = {}
     wanted = sorted(keys)
     for start in range(0, len(wanted), _CHUNK):
