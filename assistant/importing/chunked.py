@@ -124,7 +124,9 @@ def plan_in_chunks(
         plan = ImportPlan()
         numbers = chunk.numbers if chunk.numbers is not None else ()
         invoices = load_invoices_numbered(conn, creditor_id, numbers) if creditor_id else {}
-        payments = load_invoice_payments(conn, creditor_id, numbers) if invoices else {}
+        payments = (
+            load_invoice_payments(conn, creditor_id, numbers) if invoices and creditor_id else {}
+        )
         kept += plan_invoice_rows(
             chunk.rows, invoices, plan, today=today, payments=payments, as_of=as_of
         )

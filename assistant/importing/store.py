@@ -149,6 +149,22 @@ _INVOICE_STATE = (
 )
 
 
+def _invoice_state(r: Any) -> InvoiceState:
+    """Build an InvoiceState from a row of the `_INVOICE_STATE` columns."""
+    return InvoiceState(
+        r.id,
+        r.number,
+        r.account_ref,
+        r.due_date,
+        r.amount_cents,
+        r.outstanding_cents,
+        r.currency,
+        r.status,
+        r.issue_date,
+        r.paid_date,
+    )
+
+
 def _keys(keys: Keys) -> Any:
     return keys if isinstance(keys, sa.Select) else list(keys)
 
@@ -163,7 +179,7 @@ def load_invoices_numbered(
         .join(_DEBTOR, _DEBTOR.c.id == i.debtor_id)
         .where(i.creditor_id == creditor_id, i.number.in_(_keys(numbers)))
     )
-    return {r.number: InvoiceState(*r) for r in rows}
+    return {r.number: _invoice_state(r) for r in rows}
 
 
 def settleable_invoices(
@@ -183,7 +199,7 @@ def settleable_invoices(
     )
     if absent_from is not None:
         query = query.where(~sa.exists().where(absent_from.c.number == i.number))
-    return [InvoiceState(*r) for r in conn.execute(query)]
+    return [_invoice_state(r) for r in conn.execute(query)]
 
 
 def count_settleable(conn: Connection, creditor_id: int, absent_from: sa.Table | None) -> int:
