@@ -275,7 +275,9 @@ def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> No
         conn.exec_driver_sql(compiled.string, params)
 
 
-insert_rows = _insert
+def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT `rows` into any table the way `apply_plan` does (the import's staging table)."""
+    _insert(conn, table, rows)
 
 
 def _processed(proc: Callable[[Any], Any], values: list[Any]) -> list[Any]:
