@@ -15,7 +15,7 @@ are only overwritten by non-empty cells; e-mail addresses are added, never remov
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -208,6 +208,28 @@ def plan_invoices(
     """
     plan = ImportPlan()
     plan_debtors(rows, debtors, plan)
+    kept = plan_invoice_rows(rows, invoices, plan, today=today, payments=payments, as_of=as_of)
+    if kept:
+        plan.warnings.append(kept_warning(kept, as_of))
+    if snapshot:
+        settle_absent(invoices.values(), {row.number for row in rows}, plan, today)
+    return plan
+
+
+def plan_invoice_rows(
+    rows: Iterable[InvoiceRow],
+    invoices: Mapping[str, InvoiceState],
+    plan: ImportPlan,
+    *,
+    today: date,
+    payments: Mapping[str, Sequence[tuple[date, int]]] | None = None,
+    as_of: date | None = None,
+) -> int:
+    """Add the invoices to create or update to `plan`; return how many keep later payments.
+
+    `invoices` needs to hold (at least) the ledger's invoices with the rows' numbers, and
+    `payments` their payments. Each row is planned on its own, so rows may come in chunks.
+    """
     kept = 0
     for row in rows:
         old = invoices.get(row.number)
@@ -259,23 +281,33 @@ def plan_invoices(
             paid_date=paid_date,
         )
         record_update(plan, old, new, "invoice.updated")
-    if kept:
-        plan.warnings.append(
-            f"{kept} invoice(s) keep payments imported with a date after {as_of.isoformat()}, "
-            "the latest date of this export: an older export does not undo them"  # type: ignore[union-attr]
-        )
-    if snapshot:
-        in_file = {row.number for row in rows}
-        for number, old in invoices.items():
-            if old.status not in SETTLEABLE:
-                continue
-            plan.open_before += 1
-            if number in in_file:
-                continue
-            new = replace(old, outstanding_cents=0, status="paid", paid_date=today)
-            record_update(plan, old, new, "invoice.settled")
-            plan.snapshot_settled += 1
-    return plan
+    return kept
+
+
+def kept_warning(kept: int, as_of: date | None) -> str:
+    """Say that `kept` invoices keep payments dated after the export (`as_of`)."""
+    return (
+        f"{kept} invoice(s) keep payments imported with a date after {as_of.isoformat()}, "  # type: ignore[union-attr]
+        "the latest date of this export: an older export does not undo them"
+    )
+
+
+def settle_absent(
+    invoices: Iterable[InvoiceState], in_file: Container[str], plan: ImportPlan, today: date
+) -> None:
+    """Settle (paid on `today`) the open, disputed and frozen `invoices` not `in_file`.
+
+    Counts each settleable invoice in `plan.open_before`, listed in the file or not.
+    """
+    for old in invoices:
+        if old.status not in SETTLEABLE:
+            continue
+        plan.open_before += 1
+        if old.number in in_file:
+            continue
+        new = replace(old, outstanding_cents=0, status="paid", paid_date=today)
+        record_update(plan, old, new, "invoice.settled")
+        plan.snapshot_settled += 1
 
 
 # A snapshot settling more than this share of the open invoices gets a warning (and is refused

@@ -12,14 +12,17 @@ are capped, and a CSV cell may hold at most 1 MiB.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from assistant.importing.spill import SpilledRows
 from assistant.importing.values import Cell
 
 DELIMITERS = (";", ",", "\t", "|")
@@ -42,7 +45,7 @@ class FileReadError(ValueError):
 class RawTable:
     """Rows of a file as found: `rows` holds (1-based line number, cells)."""
 
-    rows: list[tuple[int, list[Cell]]]
+    rows: Sequence[tuple[int, list[Cell]]]  # a list, or rows spilled to disk (`open_table`)
     source: str
     kind: str  # csv | xlsx
     encoding: str | None = None
@@ -80,6 +83,108 @@ def read_table(
     if path.stat().st_size > MAX_CSV_BYTES:
         raise FileReadError(f"{path}: larger than {MAX_CSV_BYTES >> 20} MiB; split the export")
     return read_csv(path.read_bytes(), str(path), delimiter=delimiter, encoding=encoding)
+
+
+def open_table(
+    path: Path,
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> RawTable:
+    """Read `path` as `read_table` does, with its rows kept in a temp file, not in memory.
+
+    The rows, lines, encoding and delimiter are those `read_table` gives, and so are the
+    errors. The file is parsed once; the rows stream back from disk each time they are read.
+    Close the table's rows (`rows.close()`) when done, or let them be collected.
+    """
+    if not path.is_file():
+        raise FileReadError(f"{path}: no such file")
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return RawTable(rows=SpilledRows(_xlsx_rows(path, sheet)), source=str(path), kind="xlsx")
+    if path.suffix.lower() == ".xls":
+        raise FileReadError(f"{path}: old .xls files are not supported; save as .xlsx or CSV")
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise FileReadError(f"{path}: larger than {MAX_CSV_BYTES >> 20} MiB; split the export")
+    used = _stream_encoding(path, encoding)
+    if used is None:  # `decode` refuses the file (or sees what a stream cannot): say why
+        return read_csv(path.read_bytes(), str(path), delimiter=delimiter, encoding=encoding)
+    if delimiter:
+        delim = delimiter
+    else:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(path.stat().st_size + 1, previous))  # see read_csv
+        try:
+            delim = sniff_delimiter(_text_head(path, used))
+        finally:
+            csv.field_size_limit(previous)
+    rows = SpilledRows(_csv_rows(path, str(path), used, delim))
+    return RawTable(rows=rows, source=str(path), kind="csv", encoding=used, delimiter=delim)
+
+
+_READ_CHUNK = 1 << 20
+
+
+def _stream_encoding(path: Path, encoding: str | None) -> str | None:
+    """Return the codec `decode` picks for the file, checked a chunk at a time (None: it fails)."""
+    with path.open("rb") as fh:
+        head = fh.read(3)
+    if encoding:
+        candidates = [encoding]
+    elif head.startswith(b"\xef\xbb\xbf"):
+        candidates = ["utf-8-sig"]
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "cp1252", "latin-1"]
+    for candidate in candidates:
+        try:
+            decoder = codecs.getincrementaldecoder(candidate)(errors="strict")
+            with path.open("rb") as fh:
+                while chunk := fh.read(_READ_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return candidate
+    return None
+
+
+def _text_head(path: Path, encoding: str) -> str:
+    """Return enough decoded text from the start of the file for `sniff_delimiter`."""
+    size = 1 << 16
+    with path.open(encoding=encoding, newline="") as fh:
+        text = fh.read(size)
+        while len(text.splitlines()) <= _SAMPLE_LINES + 2:
+            more = fh.read(size)
+            if not more:
+                break
+            text += more
+            size *= 2
+    return text
+
+
+def _csv_rows(
+    path: Path, source: str, encoding: str, delim: str
+) -> Iterator[tuple[int, list[Cell]]]:
+    """Yield the rows `read_csv` would give, parsing the file as a stream."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(path.stat().st_size + 1, previous))  # see read_csv
+    try:
+        with path.open(encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delim)
+            count, start = 0, 1
+            try:
+                for cells in reader:
+                    _check_row(source, start, count, cells)
+                    if any(c.strip() for c in cells):
+                        count += 1
+                        yield start, list(cells)
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                raise FileReadError(f"{source}: line {reader.line_num}: {exc}") from exc
+    finally:
+        csv.field_size_limit(previous)
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -165,9 +270,19 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     the cell has a time), booleans, error cells as their text (`#N/A`), None for an empty
     cell. Each row is as wide as its last non-empty cell.
     """
+    return RawTable(rows=list(_xlsx_rows(path, sheet)), source=str(path), kind="xlsx")
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[Cell]]]:
+    """Yield (sheet row number, cells) of each non-blank row: the one XLSX row source.
+
+    Both `read_xlsx` and the streamed `open_table` read workbooks through here. The streaming
+    reader (`xlsx_stream.iter_xlsx_rows`) runs the zip-bomb and size checks before anything is
+    inflated, and holds one row at a time.
+    """
     from assistant.importing.xlsx_stream import iter_xlsx_rows
 
-    return RawTable(rows=list(iter_xlsx_rows(path, sheet)), source=str(path), kind="xlsx")
+    return iter_xlsx_rows(path, sheet)
 
 
 def read_xlsx_openpyxl(path: Path, sheet: str | None = None) -> RawTable:

@@ -13,10 +13,11 @@ Pure: no file, no database, no clock. Decisions taken here (documented in the re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from assistant.importing.headers import Columns, locate_columns
@@ -25,9 +26,9 @@ from assistant.importing.reading import RawTable
 from assistant.importing.values import (
     Cell,
     DateOrder,
+    DateProof,
     cell_text,
     fold,
-    guess_date_order,
     guess_decimal,
     is_blank,
     parse_address,
@@ -148,17 +149,20 @@ def _parse_column(
 
 
 def _blocks(
-    rows: list[tuple[int, list[Cell]]], cols: Columns, parsers: dict[str, Callable[[Cell], Any]]
+    rows: Iterable[tuple[int, list[Cell]]],
+    cols: Columns,
+    parsers: dict[str, Callable[[Cell], Any]],
+    size: int = _BLOCK,
 ) -> Iterator[tuple[int, int, list[Cell], dict[str, list[Parsed]], int]]:
     """Yield (n, line, cells, parsed columns of its block, position in the block) per row.
 
     The typed fields are parsed a block of rows at a time, column by column: one call per
-    distinct value instead of one per cell.
+    distinct value instead of one per cell. `rows` is read as a stream, a block at a time.
     """
     wanted = {f: p for f, p in parsers.items() if f in cols.index}
     memos: dict[str, dict[Any, Parsed]] = {f: {} for f in wanted}
-    for start in range(0, len(rows), _BLOCK):
-        block = rows[start : start + _BLOCK]
+    it, start = iter(rows), 0
+    while block := list(islice(it, size)):
         parsed: dict[str, list[Parsed]] = {}
         for fld, parse in wanted.items():
             i = cols.index[fld]
@@ -166,6 +170,7 @@ def _blocks(
             parsed[fld] = _parse_column(column, parse, memos[fld])
         for k, (line, cells) in enumerate(block):
             yield start + k + 1, line, cells, parsed, k
+        start += len(block)
 
 
 class _Reader:
@@ -255,12 +260,14 @@ def _date_parsers(
     fmt = mapping.date_format if mapping else None
     parsers: dict[str, Callable[[Cell], date]] = {}
     proofs: dict[str, DateOrder | None] = {}
-    for fld in _DATE_FIELDS:
-        if fld in cols.index and not fmt:
-            i = cols.index[fld]
-            proofs[fld] = guess_date_order(
-                c[i] for _, c in table.rows[cols.first_data :] if i < len(c)
-            )
+    scanned = {f: cols.index[f] for f in _DATE_FIELDS if f in cols.index and not fmt}
+    if scanned:  # one scan of the rows for every date column (they may be on disk)
+        found_by = {f: DateProof() for f in scanned}
+        for _, c in table.rows[cols.first_data :]:
+            for fld, i in scanned.items():
+                if i < len(c):
+                    found_by[fld].add(c[i])
+        proofs = {f: p.order() for f, p in found_by.items()}
     # One order for the file unless its columns prove different orders: US m/d/y only when
     # some value proves it and none proves d/m/y.
     found = set(proofs.values()) - {None}
@@ -300,6 +307,39 @@ def parse_invoice_rows(
 
     A debtor with no type cell gets the mapping's default, else `default_debtor_type`.
     """
+    out, blocks = check_invoice_rows(table, mapping, progress, default_debtor_type)
+    seen: dict[str, InvoiceRow] = {}
+    for block in blocks:
+        for row in block:
+            first = seen.get(row.number)
+            if first is None:
+                seen[row.number] = row
+                out.rows.append(row)
+                continue
+            error = duplicate_error(first, row, out.columns["invoice_number"])
+            if error is None:
+                out.duplicates += 1
+            else:
+                out.errors.append(error)
+    out.errors.sort(
+        key=lambda e: e.line
+    )  # a duplicate's error goes among the others, in line order
+    return out
+
+
+def check_invoice_rows(
+    table: RawTable,
+    mapping: ImportMapping | None = None,
+    progress: Callable[[int], None] | None = None,
+    default_debtor_type: str | None = None,
+    block: int = _BLOCK,
+) -> tuple[ParsedRows[InvoiceRow], Iterator[list[InvoiceRow]]]:
+    """Locate the columns (raise HeaderError now), then check the rows a block at a time.
+
+    Returns the outcome, whose `rows` stay empty, and the blocks of good rows in file order,
+    duplicates not yet told apart: the caller does that (`duplicate_error`), in memory or
+    against rows it keeps elsewhere. Reading the blocks fills in the errors and the counts.
+    """
     cols = locate_columns(table, mapping, payments=False)
     amount = _amount_parser(table, cols, mapping, ("amount", "outstanding"))
     dates = _date_parsers(table, cols, mapping)
@@ -308,7 +348,6 @@ def parse_invoice_rows(
     default_lang = mapping.defaults.debtor_language if mapping else None
     out: ParsedRows[InvoiceRow] = ParsedRows([], [], cols.header_line, cols.names)
     out.columns_found = cols
-    seen: dict[str, InvoiceRow] = {}
     currency = _currency_parser(default_ccy)
     parsers: dict[str, Callable[[Cell], Any]] = {
         **dates,
@@ -322,36 +361,44 @@ def parse_invoice_rows(
         "debtor_language": parse_language,
         "key_account": parse_bool,
     }
-    for n, line, cells, parsed, k in _blocks(table.rows[cols.first_data :], cols, parsers):
-        if progress and n % 2000 == 0:
-            progress(n)
-        r = _Reader(cols, line, cells, parsed, k)
-        if _is_total_line(r, cells, "invoice_number"):
-            out.skipped += 1
-            continue
-        out.read += 1
-        r.check_width()
-        row = _invoice_row(r, amount, dates, currency, default_ccy, default_kind, default_lang)
-        if r.errors or row is None:
-            out.errors += r.errors
-            continue
-        first = seen.get(row.number)
-        if first is None:
-            seen[row.number] = row
-            out.rows.append(row)
-        elif _same_invoice(first, row):
-            out.duplicates += 1
-        else:
-            out.errors.append(
-                RowError(
-                    line,
-                    cols.names["invoice_number"],
-                    row.number,
-                    f"invoice {row.number} is already on line {first.line} with different values "
-                    f"({_invoice_diff(first, row)})",
-                )
-            )
-    return out
+
+    def checked() -> Iterator[list[InvoiceRow]]:
+        good: list[InvoiceRow] = []
+        rows = table.rows[cols.first_data :]
+        for n, line, cells, parsed, k in _blocks(rows, cols, parsers, block):
+            if progress and n % 2000 == 0:
+                progress(n)
+            if k == 0 and good:
+                yield good
+                good = []
+            r = _Reader(cols, line, cells, parsed, k)
+            if _is_total_line(r, cells, "invoice_number"):
+                out.skipped += 1
+                continue
+            out.read += 1
+            r.check_width()
+            row = _invoice_row(r, amount, dates, currency, default_ccy, default_kind, default_lang)
+            if r.errors or row is None:
+                out.errors += r.errors
+                continue
+            good.append(row)
+        if good:
+            yield good
+
+    return out, checked()
+
+
+def duplicate_error(first: InvoiceRow, row: InvoiceRow, header: str) -> RowError | None:
+    """Return the error for `row` repeating `first`'s number, or None if it is the same invoice."""
+    diff = _invoice_diff(first, row)
+    if not diff:
+        return None
+    return RowError(
+        row.line,
+        header,
+        row.number,
+        f"invoice {row.number} is already on line {first.line} with different values ({diff})",
+    )
 
 
 def _invoice_row(
@@ -419,10 +466,6 @@ def _invoice_row(
         language=lang,
         key_account=key,
     )
-
-
-def _same_invoice(a: InvoiceRow, b: InvoiceRow) -> bool:
-    return _invoice_diff(a, b) == ""
 
 
 def _invoice_diff(a: InvoiceRow, b: InvoiceRow) -> str:

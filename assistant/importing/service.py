@@ -17,31 +17,35 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from assistant.db.engine import session_scope
+from assistant.db.models import utcnow
 from assistant.importing.allocation import plan_payments
+from assistant.importing.chunked import CHUNK_DEBTORS, CHUNK_ROWS, Outcome, WriteTo, plan_in_chunks
 from assistant.importing.headers import HeaderError
 from assistant.importing.mapping import ImportMapping, MappingError, load_mapping
-from assistant.importing.plan import (
-    ImportPlan,
-    mass_settle_refusal,
-    mass_settle_warning,
-    plan_invoices,
+from assistant.importing.plan import ImportPlan, mass_settle_refusal, mass_settle_warning
+from assistant.importing.reading import (
+    FileReadError,
+    RawTable,
+    TableReader,
+    open_table,
+    read_table,
 )
-from assistant.importing.reading import FileReadError, RawTable, TableReader, read_table
-from assistant.importing.rows import ParsedRows, RowError, parse_invoice_rows, parse_payment_rows
+from assistant.importing.rows import ParsedRows, RowError, check_invoice_rows, parse_payment_rows
+from assistant.importing.staging import STAGED, StagedRows
 from assistant.importing.store import (
     apply_plan,
+    count_settleable,
     create_creditor,
     find_creditor,
     load_debtors,
-    load_invoice_payments,
     load_invoices,
     load_payment_references,
+    write_summary,
 )
 from assistant.importing.summary import (
-    debtor_type_assumption,
-    export_date,
+    InvoiceTally,
+    debtor_type_note,
     ignored_headers,
-    invoice_totals,
     payment_totals,
 )
 
@@ -207,10 +211,12 @@ def import_invoices(
     policies: Mapping[str, Any] | None = None,
     today: date | None = None,
     progress: Progress | None = None,
-    reader: TableReader = read_table,
+    reader: TableReader = open_table,
     as_of: date | None = None,
     allow_mass_settle: bool = False,
     max_settle_share: float | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    chunk_debtors: int = CHUNK_DEBTORS,
 ) -> ImportReport:
     """Import an invoice export (aged balance or history) for one creditor, all or nothing.
 
@@ -219,70 +225,150 @@ def import_invoices(
     settle more than `SNAPSHOT_SETTLE_LIMIT` of the open invoices is imported with a warning;
     with `max_settle_share` set, one settling more than that share raises MassSettleRefused
     (a dry run only warns) unless `allow_mass_settle`.
+
+    The file is streamed in two passes inside the one transaction, so memory does not grow
+    with it: the rows are checked a block of `chunk_rows` at a time into a temp table, then
+    planned and written by chunks (`chunked.plan_in_chunks`) of `chunk_debtors` debtors and
+    `chunk_rows` invoices.
     """
     engine, pols, who = _resolve(app_or_engine, policies, actor)
     path, today = Path(path), today or date.today()
     _tick(progress, "reading", 0, 1)
     table, mp = _read(path, mapping, reader)
+    try:
+        return _import_invoices(
+            engine,
+            pols,
+            who,
+            table,
+            mp,
+            path,
+            creditor_slug,
+            snapshot=snapshot,
+            dry_run=dry_run,
+            today=today,
+            progress=progress,
+            as_of=as_of,
+            allow_mass_settle=allow_mass_settle,
+            max_settle_share=max_settle_share,
+            chunk_rows=chunk_rows,
+            chunk_debtors=chunk_debtors,
+        )
+    finally:
+        close = getattr(table.rows, "close", None)
+        if close is not None:
+            close()  # rows spilled to a temp file: delete it
+
+
+def _import_invoices(
+    engine: Engine,
+    pols: Mapping[str, Any],
+    who: str,
+    table: RawTable,
+    mp: ImportMapping | None,
+    path: Path,
+    creditor_slug: str,
+    *,
+    snapshot: bool,
+    dry_run: bool,
+    today: date,
+    progress: Progress | None,
+    as_of: date | None,
+    allow_mass_settle: bool,
+    max_settle_share: float | None,
+    chunk_rows: int,
+    chunk_debtors: int,
+) -> ImportReport:
     total = max(len(table.rows) - 1, 1)
     policy_kind = getattr(pols.get(creditor_slug), "default_debtor_type", None)
     try:
-        parsed = parse_invoice_rows(
-            table, mp, _stage(progress, "checking", total), default_debtor_type=policy_kind
+        parsed, blocks = check_invoice_rows(
+            table,
+            mp,
+            _stage(progress, "checking", total),
+            default_debtor_type=policy_kind,
+            block=chunk_rows,
         )
     except HeaderError as exc:
         raise ImportFailed(f"{path}: {exc}") from exc
-    del table  # the raw cells are no longer needed: free them before planning
-    if snapshot and parsed.read == 0:
-        raise ImportFailed(f"{path}: no invoice rows; --snapshot would settle every open invoice")
-    report = _report_from("invoices", path, creditor_slug, parsed, dry_run, snapshot)
-    report.totals = invoice_totals(parsed.rows, parsed.read)
-    report.assumptions = debtor_type_assumption(
-        parsed.rows, parsed.columns, mp.defaults.debtor_type if mp else None, policy_kind
-    )
-    _tick(progress, "checking", total, total)
     with session_scope(engine) as session:
         conn = session.connection()
+        staged = StagedRows(conn)
+        tally = InvoiceTally()
+        for block in blocks:
+            tally.add(staged.add(block, parsed))
+        if snapshot and parsed.read == 0:
+            raise ImportFailed(
+                f"{path}: no invoice rows; --snapshot would settle every open invoice"
+            )
+        report = _report_from("invoices", path, creditor_slug, parsed, dry_run, snapshot)
+        debtor_count = staged.debtor_count()
+        report.totals = tally.totals(parsed.read, debtor_count)
+        report.assumptions = debtor_type_note(
+            debtor_count, parsed.columns, mp.defaults.debtor_type if mp else None, policy_kind
+        )
+        _tick(progress, "checking", total, total)
         creditor_id = find_creditor(conn, creditor_slug)
         if creditor_id is None and creditor_slug not in pols:
             raise ImportFailed(f"unknown creditor {creditor_slug!r}: no policy has this slug")
         if report.errors:
+            staged.drop()
             return report
         _tick(progress, "comparing", 0, 1)
-        debtors, debtor_ids = load_debtors(conn, creditor_id) if creditor_id else ({}, {})
-        refs = {v: k for k, v in debtor_ids.items()}
-        invoices = load_invoices(conn, creditor_id, refs) if creditor_id else {}
-        plan = plan_invoices(
-            parsed.rows,
-            debtors,
-            invoices,
-            snapshot=snapshot,
-            today=today,
-            payments=load_invoice_payments(conn, creditor_id) if creditor_id else {},
-            as_of=as_of or export_date(parsed.rows),
-        )
-        _fill(report, plan)
-        report.snapshot_settled = plan.snapshot_settled
+        counts = ImportPlan()  # the snapshot's share, known before anything is planned
+        if snapshot and creditor_id:
+            counts.open_before = count_settleable(conn, creditor_id, None)
+            counts.snapshot_settled = count_settleable(conn, creditor_id, STAGED)
         refusal = None
         if max_settle_share is not None and not allow_mass_settle:
-            refusal = mass_settle_refusal(plan, max_settle_share)
-        warning = None if refusal or allow_mass_settle else mass_settle_warning(plan)
+            refusal = mass_settle_refusal(counts, max_settle_share)
+        write = None
+        if not dry_run and not refusal:
+            if creditor_id is None and staged.count:
+                name = pols[creditor_slug].creditor.name
+                creditor_id = create_creditor(conn, creditor_slug, name, who)
+            if creditor_id is not None:
+                write = WriteTo(creditor_id, who, path.name, utcnow())
+        stage = "comparing" if write is None else "writing"
+        outcome = plan_in_chunks(
+            conn,
+            staged,
+            creditor_id,
+            snapshot=snapshot,
+            today=today,
+            as_of=as_of or tally.latest,
+            write=write,
+            chunk_rows=chunk_rows,
+            chunk_debtors=chunk_debtors,
+            progress=lambda done, total: _tick(progress, stage, done, total),
+        )
+        _fill_outcome(report, outcome)
+        warning = None if refusal or allow_mass_settle else mass_settle_warning(counts)
         if warning:
             report.warnings.append(warning)
         if refusal and dry_run:
             report.warnings.append(refusal.replace(" Nothing was imported.", ""))
         elif refusal:
             raise MassSettleRefused(refusal, report)
-        if dry_run or plan.empty:
+        staged.drop()
+        if write is None or not outcome.wrote:
             return report
-        _tick(progress, "writing", 0, 1)
-        if creditor_id is None:
-            creditor_id = create_creditor(
-                conn, creditor_slug, pols[creditor_slug].creditor.name, who
-            )
-        apply_plan(conn, creditor_id, plan, who, path.name, _summary(report, "import.invoices"))
+        summary = _summary(report, "import.invoices")
+        write_summary(conn, write.creditor_id, who, path.name, summary, write.now)
     _tick(progress, "writing", 1, 1)
     return report
+
+
+def _fill_outcome(report: ImportReport, outcome: Outcome) -> None:
+    report.created, report.updated = outcome.created, outcome.updated
+    report.settled, report.unchanged = outcome.settled, outcome.unchanged
+    report.snapshot_settled = outcome.snapshot_settled
+    report.debtors_created, report.debtors_updated = (
+        outcome.debtors_created,
+        outcome.debtors_updated,
+    )
+    report.contacts_added = outcome.contacts_added
+    report.warnings += outcome.warnings
 
 
 def import_payments(

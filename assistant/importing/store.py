@@ -7,7 +7,7 @@ commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from assistant.db.models import AuditEvent, Contact, Creditor, Debtor, Invoice, Payment, utcnow
-from assistant.importing.plan import Change, DebtorState, ImportPlan, InvoiceState
+from assistant.importing.plan import SETTLEABLE, Change, DebtorState, ImportPlan, InvoiceState
 
 _CREDITOR: sa.Table = Creditor.__table__  # type: ignore[attr-defined]
 _DEBTOR: sa.Table = Debtor.__table__  # type: ignore[attr-defined]
@@ -50,14 +50,24 @@ def create_creditor(conn: Connection, slug: str, name: str, actor: str) -> int:
     return int(new_id)
 
 
+Keys = Collection[str] | sa.Select[Any]  # some account refs or invoice numbers, or a query
+
+
 def load_debtors(
-    conn: Connection, creditor_id: int
+    conn: Connection, creditor_id: int, refs: Keys | None = None
 ) -> tuple[dict[str, DebtorState], dict[str, int]]:
-    """Return the creditor's debtors by account ref, and their ids by account ref."""
+    """Return the creditor's debtors by account ref, and their ids by account ref.
+
+    With `refs`, only the debtors with those account refs (a query that selects them, or at
+    most `_CHUNK` of them).
+    """
     d, c = _DEBTOR.c, _CONTACT.c
+    which = d.creditor_id == creditor_id
+    if refs is not None:
+        which = sa.and_(which, d.account_ref.in_(_keys(refs)))
     emails: dict[int, set[str]] = {}
     contacts = sa.select(c.debtor_id, c.email).join(_DEBTOR, d.id == c.debtor_id)
-    for debtor_id, email in conn.execute(contacts.where(d.creditor_id == creditor_id)):
+    for debtor_id, email in conn.execute(contacts.where(which)):
         emails.setdefault(debtor_id, set()).add(email.lower())  # file e-mails are lower-cased
     states: dict[str, DebtorState] = {}
     ids: dict[str, int] = {}
@@ -71,7 +81,7 @@ def load_debtors(
             d.language,
             d.key_account,
             d.address,
-        ).where(d.creditor_id == creditor_id)
+        ).where(which)
     )
     for row in rows:
         states[row.account_ref] = DebtorState(
@@ -125,14 +135,98 @@ def load_invoices(
     }
 
 
-def load_invoice_payments(conn: Connection, creditor_id: int) -> dict[str, list[tuple[Any, int]]]:
-    """Return the recorded payments of each invoice, by number: (paid on, cents)."""
-    p, i = _PAYMENT.c, _INVOICE.c
+_INVOICE_STATE = (
+    _INVOICE.c.id,
+    _INVOICE.c.number,
+    _DEBTOR.c.account_ref,
+    _INVOICE.c.due_date,
+    _INVOICE.c.amount_cents,
+    _INVOICE.c.outstanding_cents,
+    _INVOICE.c.currency,
+    _INVOICE.c.status,
+    _INVOICE.c.issue_date,
+    _INVOICE.c.paid_date,
+)
+
+
+def _invoice_state(r: Any) -> InvoiceState:
+    """Build an InvoiceState from a row of the `_INVOICE_STATE` columns."""
+    return InvoiceState(
+        r.id,
+        r.number,
+        r.account_ref,
+        r.due_date,
+        r.amount_cents,
+        r.outstanding_cents,
+        r.currency,
+        r.status,
+        r.issue_date,
+        r.paid_date,
+    )
+
+
+def _keys(keys: Keys) -> Any:
+    return keys if isinstance(keys, sa.Select) else list(keys)
+
+
+def load_invoices_numbered(
+    conn: Connection, creditor_id: int, numbers: Keys
+) -> dict[str, InvoiceState]:
+    """Return the creditor's invoices with these numbers (a query, or at most `_CHUNK`)."""
+    i = _INVOICE.c
     rows = conn.execute(
+        sa.select(*_INVOICE_STATE)
+        .join(_DEBTOR, _DEBTOR.c.id == i.debtor_id)
+        .where(i.creditor_id == creditor_id, i.number.in_(_keys(numbers)))
+    )
+    return {r.number: _invoice_state(r) for r in rows}
+
+
+def settleable_invoices(
+    conn: Connection, creditor_id: int, absent_from: sa.Table | None, after: int, limit: int
+) -> list[InvoiceState]:
+    """Return up to `limit` open, disputed or frozen invoices with an id above `after`, by id.
+
+    With `absent_from` (a table with a `number` column), only those whose number it lacks.
+    """
+    i = _INVOICE.c
+    query = (
+        sa.select(*_INVOICE_STATE)
+        .join(_DEBTOR, _DEBTOR.c.id == i.debtor_id)
+        .where(i.creditor_id == creditor_id, i.status.in_(SETTLEABLE), i.id > after)
+        .order_by(i.id)
+        .limit(limit)
+    )
+    if absent_from is not None:
+        query = query.where(~sa.exists().where(absent_from.c.number == i.number))
+    return [_invoice_state(r) for r in conn.execute(query)]
+
+
+def count_settleable(conn: Connection, creditor_id: int, absent_from: sa.Table | None) -> int:
+    """Count the open, disputed and frozen invoices (with `absent_from`: those it lacks)."""
+    i = _INVOICE.c
+    query = sa.select(sa.func.count()).where(i.creditor_id == creditor_id, i.status.in_(SETTLEABLE))
+    if absent_from is not None:
+        query = query.where(~sa.exists().where(absent_from.c.number == i.number))
+    return int(conn.execute(query).scalar_one())
+
+
+def load_invoice_payments(
+    conn: Connection, creditor_id: int, numbers: Keys | None = None
+) -> dict[str, list[tuple[Any, int]]]:
+    """Return the recorded payments of each invoice, by number: (paid on, cents).
+
+    With `numbers`, only the payments of those invoices (at most `_CHUNK` of them).
+    """
+    p, i = _PAYMENT.c, _INVOICE.c
+    query = (
         sa.select(i.number, p.paid_on, p.amount_cents)
         .join(_INVOICE, i.id == p.invoice_id)
         .where(p.creditor_id == creditor_id)
     )
+    if numbers is not None:
+        query = query.where(i.number.in_(_keys(numbers)))
+    rows = conn.execute(query)
     out: dict[str, list[tuple[Any, int]]] = {}
     for number, paid_on, cents in rows:
         out.setdefault(number, []).append((paid_on, cents))
@@ -181,6 +275,11 @@ def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> No
         conn.exec_driver_sql(compiled.string, params)
 
 
+def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT `rows` into any table the way `apply_plan` does (the import's staging table)."""
+    _insert(conn, table, rows)
+
+
 def _processed(proc: Callable[[Any], Any], values: list[Any]) -> list[Any]:
     """Apply a bind processor to a column, once per distinct object (dates and `now` repeat).
 
@@ -212,10 +311,20 @@ def apply_plan(
     plan: ImportPlan,
     actor: str,
     source: str,
-    summary: dict[str, Any],
+    summary: dict[str, Any] | None,
+    *,
+    now: datetime | None = None,
+    debtor_keys: Keys | None = None,
+    invoice_keys: Keys | None = None,
 ) -> None:
-    """Write every insert, update and audit event of `plan` (no commit)."""
-    now = utcnow()
+    """Write every insert, update and audit event of `plan` (no commit).
+
+    `summary` is the import's own audit event, written last (None: not now, a chunked import
+    writes it after its last chunk). `debtor_keys` and `invoice_keys` narrow the look-up of the
+    ids of the plan's debtors and invoices (account refs and numbers, or queries selecting
+    them) when the plan is one chunk of an import: None looks up the creditor's whole ledger.
+    """
+    now = now or utcnow()
     _insert(
         conn,
         _DEBTOR,
@@ -236,9 +345,7 @@ def apply_plan(
         ],
     )
     d = _DEBTOR.c
-    debtor_ids: dict[str, int] = dict(
-        conn.execute(sa.select(d.account_ref, d.id).where(d.creditor_id == creditor_id)).all()
-    )
+    debtor_ids = _ids(conn, d.account_ref, d.id, d.creditor_id == creditor_id, debtor_keys)
     _update(
         conn,
         _DEBTOR,
@@ -286,9 +393,7 @@ def apply_plan(
     invoice_ids: dict[str, int] = {}
     if plan.new_invoices or plan.invoice_updates or plan.new_payments:
         i = _INVOICE.c
-        invoice_ids = dict(
-            conn.execute(sa.select(i.number, i.id).where(i.creditor_id == creditor_id)).all()
-        )
+        invoice_ids = _ids(conn, i.number, i.id, i.creditor_id == creditor_id, invoice_keys)
     _insert(
         conn,
         _PAYMENT,
@@ -314,17 +419,56 @@ def apply_plan(
         )
     ids = {"debtor": debtor_ids, "invoice": invoice_ids, "payment": payment_ids}
     events = [_audit_row(c, ids, actor, source, now) for c in plan.changes]
-    events.append(
-        {
-            "at": now,
-            "actor": actor,
-            "action": summary.pop("action"),
-            "entity": "creditor",
-            "entity_id": str(creditor_id),
-            "payload": {"source": source, **summary},
-        }
-    )
+    if summary is not None:
+        events.append(_summary_row(creditor_id, actor, source, summary, now))
     _insert(conn, _AUDIT, events)
+
+
+def write_summary(
+    conn: Connection,
+    creditor_id: int,
+    actor: str,
+    source: str,
+    summary: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Write the import's own audit event (after the last chunk of a chunked import)."""
+    _insert(conn, _AUDIT, [_summary_row(creditor_id, actor, source, summary, now)])
+
+
+def _summary_row(
+    creditor_id: int, actor: str, source: str, summary: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    summary = dict(summary)
+    return {
+        "at": now,
+        "actor": actor,
+        "action": summary.pop("action"),
+        "entity": "creditor",
+        "entity_id": str(creditor_id),
+        "payload": {"source": source, **summary},
+    }
+
+
+def _ids(
+    conn: Connection,
+    key: sa.ColumnElement[Any],
+    id_: sa.ColumnElement[Any],
+    where: sa.ColumnElement[bool],
+    keys: Keys | None,
+) -> dict[str, int]:
+    """Return ids by key (account ref, invoice number): all of them, or those of `keys`."""
+    if keys is None or isinstance(keys, sa.Select):
+        query = sa.select(key, id_).where(where)
+        if keys is not None:
+            query = query.where(key.in_(keys))
+        return dict(conn.execute(query).all())  # type: ignore[arg-type]
+    out: dict[str, int] = {}
+    wanted = sorted(keys)
+    for start in range(0, len(wanted), _CHUNK):
+        part = wanted[start : start + _CHUNK]
+        out.update(conn.execute(sa.select(key, id_).where(where, key.in_(part))).all())  # type: ignore[arg-type]
+    return out
 
 
 def _invoice_values(

@@ -36,9 +36,19 @@ def debtor_type_assumption(
     policy_default: str | None,
 ) -> list[str]:
     """Say how debtors were typed when the file has no debtor type column."""
-    if "debtor_type" in columns or not rows:
+    if not rows:
         return []
-    debtors = len({r.debtor_ref for r in rows})
+    return debtor_type_note(
+        len({r.debtor_ref for r in rows}), columns, mapping_default, policy_default
+    )
+
+
+def debtor_type_note(
+    debtors: int, columns: dict[str, str], mapping_default: str | None, policy_default: str | None
+) -> list[str]:
+    """Say how `debtors` debtors (of a file with rows) were typed with no debtor type column."""
+    if "debtor_type" in columns or not debtors:
+        return []
     kind = mapping_default or policy_default or "company"
     source = (
         "the mapping's defaults.debtor_type"
@@ -67,12 +77,44 @@ def _by_currency(pairs: Sequence[tuple[str, Decimal]]) -> dict[str, str]:
 
 def invoice_totals(rows: Sequence[InvoiceRow], read: int) -> dict[str, Any]:
     """Return the control totals of an invoice file: rows, debtors, amount, outstanding."""
-    return {
-        "rows": read,
-        "debtors": len({r.debtor_ref for r in rows}),
-        "amount": _by_currency([(r.currency, r.amount) for r in rows]),
-        "outstanding": _by_currency([(r.currency, r.outstanding) for r in rows]),
-    }
+    tally = InvoiceTally()
+    tally.add(rows)
+    return tally.totals(read, len({r.debtor_ref for r in rows}))
+
+
+class InvoiceTally:
+    """Control totals and export date of invoice rows that come a block at a time."""
+
+    def __init__(self) -> None:
+        self.amount: dict[str, Decimal] = {}
+        self.outstanding: dict[str, Decimal] = {}
+        self.latest: date | None = None  # see export_date
+        self.rows = 0
+
+    def add(self, rows: Sequence[InvoiceRow]) -> None:
+        amount, outstanding, zero = self.amount, self.outstanding, Decimal("0.00")
+        latest = self.latest
+        for r in rows:
+            amount[r.currency] = amount.get(r.currency, zero) + r.amount
+            outstanding[r.currency] = outstanding.get(r.currency, zero) + r.outstanding
+            for d in (r.issue_date, r.paid_date):
+                if d is not None and (latest is None or d > latest):
+                    latest = d
+        self.latest = latest
+        self.rows += len(rows)
+
+    def totals(self, read: int, debtors: int) -> dict[str, Any]:
+        """Return what `invoice_totals` returns for the rows added."""
+        return {
+            "rows": read,
+            "debtors": debtors,
+            "amount": _quantized(self.amount),
+            "outstanding": _quantized(self.outstanding),
+        }
+
+
+def _quantized(sums: dict[str, Decimal]) -> dict[str, str]:
+    return {c: f"{v.quantize(Decimal('0.01'))}" for c, v in sorted(sums.items())}
 
 
 def payment_totals(rows: Sequence[PaymentRow], read: int) -> dict[str, Any]:

@@ -139,19 +139,35 @@ def guess_decimal(values: Iterable[Cell]) -> str | None:
 
 def guess_date_order(values: Iterable[Cell]) -> DateOrder | None:
     """Tell whether a column's numeric dates prove day-first or month-first (None: neither)."""
-    day_first = month_first = False
+    proof = DateProof()
     for value in values:
+        proof.add(value)
+    return proof.order()
+
+
+class DateProof:
+    """What a column's numeric dates prove so far (`guess_date_order` fed one value at a time)."""
+
+    __slots__ = ("day_first", "month_first")
+
+    def __init__(self) -> None:
+        self.day_first = self.month_first = False
+
+    def add(self, value: Cell) -> None:
         if not isinstance(value, str):
-            continue
+            return
         m = _NUMERIC_DATE.match(value.strip())
         if not m:
-            continue
+            return
         a, b = int(m.group(1)), int(m.group(3))
-        day_first |= a > 12 and b <= 12
-        month_first |= b > 12 and a <= 12
-    if day_first == month_first:
-        return "dmy" if day_first else None  # both: day-first, the rows that disagree are bad
-    return "dmy" if day_first else "mdy"
+        self.day_first |= a > 12 and b <= 12
+        self.month_first |= b > 12 and a <= 12
+
+    def order(self) -> DateOrder | None:
+        if self.day_first == self.month_first:
+            # both: day-first, the rows that disagree are bad
+            return "dmy" if self.day_first else None
+        return "dmy" if self.day_first else "mdy"
 
 
 @lru_cache(maxsize=8192)  # exports repeat the same dates and codes on many rows
