@@ -2,7 +2,9 @@
 
 The streamed import reads a file once, writes its rows here a block at a time (pickled), and
 then scans them as often as the header search and the value guesses need, holding one block
-in memory at a time. The first rows stay in memory too (the header is looked for there).
+in memory at a time. The first rows stay in memory too (the header is looked for there), and so
+do the first `KEEP_ROWS` rows in all: a file of ordinary size is never written to disk, and the
+memory a bigger one takes stops growing at that budget.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from typing import IO, Any, overload
 Row = tuple[int, list[Any]]
 _BLOCK = 4096
 _HEAD = 64  # rows kept in memory: more than the header search looks at
+KEEP_ROWS = 32_768  # rows held in memory before spilling (≈ 40 MiB of typical ERP rows)
 
 
 class SpilledRows(Sequence[Row]):
     """Rows written once to an anonymous temp file; iterating reads them back block by block."""
 
-    def __init__(self, rows: Iterable[Row], block: int = _BLOCK):
+    def __init__(self, rows: Iterable[Row], block: int = _BLOCK, keep: int = KEEP_ROWS):
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="relance-import-")
-        self._blocks: list[tuple[int, int, int]] = []  # (offset, size, rows) of each block
+        # each block: its rows, while within `keep`, else (offset, size, rows) in the temp file
+        self._blocks: list[list[Row] | tuple[int, int, int]] = []
         self.head: list[Row] = []
         self._count = 0
         it = iter(rows)
@@ -31,9 +35,12 @@ class SpilledRows(Sequence[Row]):
             while chunk := list(islice(it, block)):
                 if len(self.head) < _HEAD:
                     self.head += chunk[: _HEAD - len(self.head)]
-                data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
-                self._blocks.append((self._file.tell(), len(data), len(chunk)))
-                self._file.write(data)
+                if self._count + len(chunk) <= keep:
+                    self._blocks.append(chunk)
+                else:
+                    data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+                    self._blocks.append((self._file.tell(), len(data), len(chunk)))
+                    self._file.write(data)
                 self._count += len(chunk)
         except BaseException:
             self.close()
@@ -50,12 +57,17 @@ class SpilledRows(Sequence[Row]):
         return self._from(0)
 
     def _from(self, start: int) -> Iterator[Row]:
-        for offset, size, count in self._blocks:
+        for block in self._blocks:
+            count = len(block) if isinstance(block, list) else block[2]
             if start >= count:
                 start -= count
                 continue
-            self._file.seek(offset)  # each read seeks: two scans may run interleaved
-            chunk: list[Row] = pickle.loads(self._file.read(size))
+            if isinstance(block, list):
+                chunk = block
+            else:
+                offset, size, _ = block
+                self._file.seek(offset)  # each read seeks: two scans may run interleaved
+                chunk = pickle.loads(self._file.read(size))
             yield from chunk[start:] if start else chunk
             start = 0
 
