@@ -27,7 +27,7 @@ from assistant.letters.figures import (
     invoice_shape,
     read_figures,
 )
-from assistant.letters.form_checks import check_attachments, check_mail
+from assistant.letters.form_checks import announces_attachment, check_attachments, check_mail
 from assistant.letters.formatting import formatter, locale_for
 from assistant.letters.legal import (
     AMOUNT_SPLIT_LABELS,
@@ -96,6 +96,8 @@ PENALTY_WORDS: tuple[str, ...] = (
 LONG_TEXT_CHARS = 8000
 
 _WORD = re.compile(r"\w+")
+# A space that folding may drop (not ASCII, not a no-break space, which folds to a plain one).
+_UNUSUAL_SPACE = re.compile(r"[^\S\x00-\x7f\u00a0\u202f]")
 _MASK = " ¦ "
 
 
@@ -120,6 +122,19 @@ def _squash(text: str) -> str:
 
 
 _FOLDED_L111_8 = tuple(_fold(_squash(p)) for p in L111_8_PARAGRAPHS)
+_SQUASHED_L111_8 = tuple(_squash(p) for p in L111_8_PARAGRAPHS)
+
+
+@lru_cache(maxsize=1024)
+def _folded_constant(text: str) -> str:
+    """Return `_fold(_squash(text))` for a text that repeats across letters (cached)."""
+    return _fold(_squash(text))
+
+
+@lru_cache(maxsize=1024)
+def _squashed_constant(text: str) -> str:
+    """Return `_squash(text)` for a text that repeats across letters (cached)."""
+    return _squash(text)
 
 
 @lru_cache(maxsize=256)
@@ -128,10 +143,36 @@ def _folded_phrases(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f for f in (" ".join(_fold(w).split()) for w in words) if f)
 
 
-def _phrase_hits(folded: str, phrases: tuple[str, ...]) -> list[str]:
-    """Return the phrases present in `folded` as whole words."""
-    hits = []
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
+def _words(folded: str) -> frozenset[str] | None:
+    """Return the runs of letters and digits of an ASCII text (None if it is not ASCII)."""
+    return frozenset(_ALNUM_RUN.findall(folded)) if folded.isascii() else None
+
+
+@lru_cache(maxsize=256)
+def _first_runs(phrases: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
+    """Return each folded phrase with its first run of letters and digits (if any)."""
+    out = []
     for phrase in _folded_phrases(phrases):
+        run = _ALNUM_RUN.search(phrase) if phrase.isascii() else None
+        out.append((phrase, run.group(0) if run else None))
+    return tuple(out)
+
+
+def _phrase_hits(
+    folded: str, phrases: tuple[str, ...], words: frozenset[str] | None = None
+) -> list[str]:
+    """Return the phrases present in `folded` as whole words.
+
+    `words` (`_words(folded)`) skips the phrases that cannot be there: a whole-word
+    occurrence of a phrase has its first run of letters and digits as a run of `folded`.
+    """
+    hits = []
+    for phrase, first in _first_runs(phrases):
+        if words is not None and first is not None and first not in words:
+            continue
         index = folded.find(phrase)
         while index != -1:
             end = index + len(phrase)
@@ -144,10 +185,24 @@ def _phrase_hits(folded: str, phrases: tuple[str, ...]) -> list[str]:
     return hits
 
 
+# An invoice number's shape depends only on where its ASCII digits are, not on their
+# values: the shapes are cached by the number with those digits turned to zeros.
+_ZEROS = str.maketrans("123456789", "000000000")
+
+
+@lru_cache(maxsize=4096)
+def _shape(zeroed: str) -> str | None:
+    return invoice_shape(zeroed)
+
+
 @lru_cache(maxsize=1024)
+def _alternation(shapes: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(shapes))
+
+
 def _invoice_regex(numbers: tuple[str, ...]) -> re.Pattern[str] | None:
-    shapes = sorted({s for s in (invoice_shape(n) for n in numbers) if s})
-    return re.compile("|".join(shapes)) if shapes else None
+    shapes = sorted({s for s in (_shape(n.translate(_ZEROS)) for n in numbers) if s})
+    return _alternation(tuple(shapes)) if shapes else None
 
 
 def _cents(value: Decimal) -> Decimal:
@@ -207,10 +262,14 @@ def _allowed_dates(facts: LetterFacts, case: CaseState) -> set[date]:
 
 # ---------------------------------------------------------------- the checks
 def _check_wording(
-    folded: str, policy: Policy, findings: list[Finding], voice_words: tuple[str, ...]
+    folded: str,
+    policy: Policy,
+    findings: list[Finding],
+    voice_words: tuple[str, ...],
+    words: frozenset[str] | None = None,
 ) -> None:
     seen: set[str] = set()
-    for phrase in _phrase_hits(folded, BANNED_PHRASES):
+    for phrase in _phrase_hits(folded, BANNED_PHRASES, words):
         if phrase not in seen:
             seen.add(phrase)
             findings.append(
@@ -220,7 +279,7 @@ def _check_wording(
                     "and is not allowed in an amicable letter.",
                 )
             )
-    for phrase in _phrase_hits(folded, voice_words):
+    for phrase in _phrase_hits(folded, voice_words, words):
         if phrase not in seen:
             seen.add(phrase)
             findings.append(
@@ -249,10 +308,10 @@ def _check_r124_4(
         )
 
     def absent(value: str) -> bool:
-        return _fold(_squash(value)) not in folded
+        return _folded_constant(value) not in folded
 
-    for index, paragraph in enumerate(L111_8_PARAGRAPHS, start=2):
-        if _squash(paragraph) not in flat:
+    for index, paragraph in enumerate(_SQUASHED_L111_8, start=2):
+        if paragraph not in flat:
             missing(f"paragraph {index} of article L111-8 word for word; it is missing or altered")
     if absent(agency.name):
         missing(f"the agency's name ({agency.name})")
@@ -269,7 +328,8 @@ def _check_r124_4(
         missing(f"the mandate reference ({agency.mandate_reference})")
     labels = AMOUNT_SPLIT_LABELS.get(language, AMOUNT_SPLIT_LABELS["fr"])
     if any(
-        f"{_fold(label)} :" not in folded and f"{_fold(label)}:" not in folded for label in labels
+        f"{_folded_constant(label)} :" not in folded and f"{_folded_constant(label)}:" not in folded
+        for label in labels
     ):
         missing("the amount split into principal, interest and other sums")
     if absent(NO_FEES_STATEMENT.get(language, NO_FEES_STATEMENT["fr"])):
@@ -297,9 +357,10 @@ def _check_penalties(
     policy: Policy,
     debtor: DebtorFacts,
     findings: list[Finding],
+    words: frozenset[str] | None = None,
 ) -> None:
     claims = facts.penalties is not None and facts.penalties.total > 0
-    if not claims and not _phrase_hits(folded, PENALTY_WORDS):
+    if not claims and not _phrase_hits(folded, PENALTY_WORDS, words):
         return
     terms = effective_terms(policy, debtor.ref)
     if debtor.kind == "consumer":
@@ -488,14 +549,20 @@ def validate_text(
     for paragraph in _FOLDED_L111_8:  # the law's own words may use forbidden ones
         wording = wording.replace(paragraph, " ")
 
-    _check_wording(wording, policy, findings, tuple(policy.voice.forbidden_words))
+    words = _words(wording)
+    _check_wording(wording, policy, findings, tuple(policy.voice.forbidden_words), words)
     if r124_4_applies(policy.mode, policy.jurisdiction):
         _check_r124_4(flat, folded_whole, facts, policy, case, language, findings)
-    _check_penalties(wording, facts, policy, debtor, findings)
+    _check_penalties(wording, facts, policy, debtor, findings, words)
     _check_figures(whole, facts, policy, debtor, case, locale, findings)
     _check_contacts(policy, step, case, on, findings)
     findings += check_mail(policy, step, debtor, language)
-    if attachments is not None:
+    # The words announcing an attachment hold no space but one plain one: with only ASCII
+    # spaces in the text (no-break spaces count as plain), the folded text as written has
+    # one only where the squashed one has it too. So where neither holds, none is needed.
+    if attachments is not None and (
+        announces_attachment(folded_whole) or _UNUSUAL_SPACE.search(text)
+    ):
         findings += check_attachments(_fold(subject) + "\n" + _fold(text), attachments)
 
     if not policy.creditor.iban and not policy.creditor.payment_url:
@@ -513,7 +580,7 @@ def validate_text(
             )
         )
     sign_offs = [policy.voice.sign_off] + [t.sign_off for t in policy.voice.translations.values()]
-    if not any(_squash(s) in flat for s in sign_offs):
+    if not any(_squashed_constant(s) in flat for s in sign_offs):
         findings.append(
             Finding("missing_sign_off", "The policy's sign-off is missing.", blocking=False)
         )
