@@ -167,6 +167,16 @@ def subject_documents(language: str, invoices: Sequence[str], credits: Sequence[
     return f"{shown}, {credit_note_label(language, credits[:room])}{more}"
 
 
+def _render(template: Template, ctx: dict[str, Any]) -> str:
+    """Render `template` with `ctx` as its context as it is: no copy, no merge of globals.
+
+    `Template.render` copies the context twice to merge in Jinja's globals; the renderer's
+    contexts already hold them. Templates cannot write into a shared context: a `set`
+    goes to the template's own variables.
+    """
+    return "".join(template.root_render_func(template.new_context(ctx, shared=True)))
+
+
 def _squeeze(text: str) -> str:
     if " \n" in text or "\t\n" in text:
         text = _TRAILING.sub("\n", text)
@@ -330,7 +340,7 @@ class LetterRenderer:
         text_tpl = self.template(f"{base}.txt.j2")
         html_tpl = self.template(f"{base}.html.j2")
         try:
-            jctx = text_tpl.new_context(ctx)
+            jctx = text_tpl.new_context(ctx, shared=True)
             wording = {
                 name: _squeeze("".join(text_tpl.blocks[name](jctx)))
                 for name in WORDING_BLOCKS
@@ -339,8 +349,8 @@ class LetterRenderer:
             ctx["wording"] = _ns(**{name: wording.get(name, "") for name in WORDING_BLOCKS})
             # The layout shows the wording blocks already rendered: no second pass.
             layout = self.template(f"{language}/_layout.txt.j2")
-            text = _squeeze(layout.render(ctx)) + "\n"
-            html = html_tpl.render(ctx)
+            text = _squeeze(_render(layout, ctx)) + "\n"
+            html = _render(html_tpl, ctx)
         except TemplateError as exc:
             raise LetterTemplateError(f"template {base}: {exc}") from exc
         subject = " ".join(wording.get("subject", "").split())
@@ -390,6 +400,7 @@ class LetterRenderer:
             )
         sign_off, signature = policy.voice.closing(language)
         parts = {
+            **self.env.globals,  # the context is shared with the templates, not merged
             "lang": language,
             "creditor": creditor,
             "agency": agency,

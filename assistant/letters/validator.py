@@ -143,36 +143,10 @@ def _folded_phrases(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f for f in (" ".join(_fold(w).split()) for w in words) if f)
 
 
-_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
-
-
-def _words(folded: str) -> frozenset[str] | None:
-    """Return the runs of letters and digits of an ASCII text (None if it is not ASCII)."""
-    return frozenset(_ALNUM_RUN.findall(folded)) if folded.isascii() else None
-
-
-@lru_cache(maxsize=256)
-def _first_runs(phrases: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
-    """Return each folded phrase with its first run of letters and digits (if any)."""
-    out = []
-    for phrase in _folded_phrases(phrases):
-        run = _ALNUM_RUN.search(phrase) if phrase.isascii() else None
-        out.append((phrase, run.group(0) if run else None))
-    return tuple(out)
-
-
-def _phrase_hits(
-    folded: str, phrases: tuple[str, ...], words: frozenset[str] | None = None
-) -> list[str]:
-    """Return the phrases present in `folded` as whole words.
-
-    `words` (`_words(folded)`) skips the phrases that cannot be there: a whole-word
-    occurrence of a phrase has its first run of letters and digits as a run of `folded`.
-    """
+def _phrase_hits(folded: str, phrases: tuple[str, ...]) -> list[str]:
+    """Return the phrases present in `folded` as whole words."""
     hits = []
-    for phrase, first in _first_runs(phrases):
-        if words is not None and first is not None and first not in words:
-            continue
+    for phrase in _folded_phrases(phrases):
         index = folded.find(phrase)
         while index != -1:
             end = index + len(phrase)
@@ -266,10 +240,9 @@ def _check_wording(
     policy: Policy,
     findings: list[Finding],
     voice_words: tuple[str, ...],
-    words: frozenset[str] | None = None,
 ) -> None:
     seen: set[str] = set()
-    for phrase in _phrase_hits(folded, BANNED_PHRASES, words):
+    for phrase in _phrase_hits(folded, BANNED_PHRASES):
         if phrase not in seen:
             seen.add(phrase)
             findings.append(
@@ -279,7 +252,7 @@ def _check_wording(
                     "and is not allowed in an amicable letter.",
                 )
             )
-    for phrase in _phrase_hits(folded, voice_words, words):
+    for phrase in _phrase_hits(folded, voice_words):
         if phrase not in seen:
             seen.add(phrase)
             findings.append(
@@ -357,10 +330,9 @@ def _check_penalties(
     policy: Policy,
     debtor: DebtorFacts,
     findings: list[Finding],
-    words: frozenset[str] | None = None,
 ) -> None:
     claims = facts.penalties is not None and facts.penalties.total > 0
-    if not claims and not _phrase_hits(folded, PENALTY_WORDS, words):
+    if not claims and not _phrase_hits(folded, PENALTY_WORDS):
         return
     terms = effective_terms(policy, debtor.ref)
     if debtor.kind == "consumer":
@@ -549,11 +521,10 @@ def validate_text(
     for paragraph in _FOLDED_L111_8:  # the law's own words may use forbidden ones
         wording = wording.replace(paragraph, " ")
 
-    words = _words(wording)
-    _check_wording(wording, policy, findings, tuple(policy.voice.forbidden_words), words)
+    _check_wording(wording, policy, findings, tuple(policy.voice.forbidden_words))
     if r124_4_applies(policy.mode, policy.jurisdiction):
         _check_r124_4(flat, folded_whole, facts, policy, case, language, findings)
-    _check_penalties(wording, facts, policy, debtor, findings, words)
+    _check_penalties(wording, facts, policy, debtor, findings)
     _check_figures(whole, facts, policy, debtor, case, locale, findings)
     _check_contacts(policy, step, case, on, findings)
     findings += check_mail(policy, step, debtor, language)
