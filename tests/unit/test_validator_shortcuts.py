@@ -7,6 +7,8 @@ the edge of each shortcut.
 
 from __future__ import annotations
 
+import re
+import sys
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 from assistant.domain import CaseState, ClientHistory, DebtorFacts, InvoiceLine
 from assistant.letters.rates import RateTable
 from assistant.letters.render import LetterRenderer, renderer_for
-from assistant.letters.validator import validate_letter, validate_text
+from assistant.letters.validator import UNUSUAL_SPACES, validate_letter, validate_text
 from assistant.policy.loader import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,3 +95,9 @@ def test_the_shared_renderer_gives_the_same_letters_as_a_fresh_one():
             assert validate_letter(a, policy=policy, debtor=DEBTOR, case=case, on=ON) == (
                 validate_letter(b, policy=policy, debtor=DEBTOR, case=case, on=ON)
             )
+
+
+def test_the_unusual_spaces_are_every_space_folding_may_drop():
+    dropped = re.compile(r"[^\S\x00-\x7f\u00a0\u202f]")
+    every = {chr(c) for c in range(sys.maxunicode + 1) if dropped.match(chr(c))}
+    assert set(UNUSUAL_SPACES) == every
