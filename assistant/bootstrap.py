@@ -117,8 +117,8 @@ class App:
     @cached_property
     def deps(self) -> Deps:
         """Build the dependencies service verbs take (policies load here: PolicyError)."""
+        from assistant.letters.render import renderer_for
         from assistant.llm.prompts import PromptLibrary, default_prompts_dir
-        from assistant.services.responses import renderer_for
 
         return Deps(
             sessions=lambda: session_scope(self.engine),

@@ -21,8 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from assistant.db.bulk import insert_rows
 from assistant.importing.rows import InvoiceRow, ParsedRows, duplicate_error
-from assistant.importing.store import insert_rows
 
 _META = sa.MetaData()
 STAGED = sa.Table(

@@ -7,13 +7,14 @@ commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from assistant.db.bulk import insert_rows
 from assistant.db.models import AuditEvent, Contact, Creditor, Debtor, Invoice, Payment, utcnow
 from assistant.importing.plan import SETTLEABLE, Change, DebtorState, ImportPlan, InvoiceState
 
@@ -244,54 +245,6 @@ def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
         yield rows[start : start + _CHUNK]
 
 
-def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT `rows` (dicts with the same keys) in chunks, as one DBAPI `executemany` each.
-
-    The statement is compiled once and each column's bind processor (dates as text on SQLite,
-    JSON, booleans) runs over the column: the same values SQLAlchemy would send, without its
-    per-row parameter machinery (two thirds of the write time on 100,000 invoices).
-    """
-    if not rows:
-        return
-    keys = list(rows[0])
-    dialect = conn.dialect
-    compiled = sa.insert(table).compile(dialect=dialect, column_keys=keys)
-    names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
-    if sorted(names) != sorted(keys):  # a default the statement fills in: the ordinary path
-        for chunk in _chunks(rows):
-            conn.execute(sa.insert(table), chunk)
-        return
-    procs = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    for chunk in _chunks(rows):
-        columns = [[r[n] for r in chunk] for n in names]
-        for i, proc in enumerate(procs):
-            if proc is not None:
-                columns[i] = _processed(proc, columns[i])
-        params: list[Any] = (
-            list(zip(*columns, strict=True))
-            if compiled.positional
-            else [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-        )
-        conn.exec_driver_sql(compiled.string, params)
-
-
-def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT `rows` into any table the way `apply_plan` does (the import's staging table)."""
-    _insert(conn, table, rows)
-
-
-def _processed(proc: Callable[[Any], Any], values: list[Any]) -> list[Any]:
-    """Apply a bind processor to a column, once per distinct object (dates and `now` repeat).
-
-    Objects are told apart by identity: they all live in `values`, so no id is reused.
-    """
-    firsts = {id(v): v for v in values}
-    if len(firsts) * 2 > len(values):
-        return [proc(v) for v in values]
-    done = {key: proc(v) for key, v in firsts.items()}
-    return [done[id(v)] for v in values]
-
-
 def _update(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -325,7 +278,7 @@ def apply_plan(
     them) when the plan is one chunk of an import: None looks up the creditor's whole ledger.
     """
     now = now or utcnow()
-    _insert(
+    insert_rows(
         conn,
         _DEBTOR,
         [
@@ -362,7 +315,7 @@ def apply_plan(
             for s in plan.debtor_updates
         ],
     )
-    _insert(
+    insert_rows(
         conn,
         _CONTACT,
         [
@@ -377,7 +330,7 @@ def apply_plan(
             for ref, email in plan.new_contacts
         ],
     )
-    _insert(
+    insert_rows(
         conn,
         _INVOICE,
         [_invoice_values(s, creditor_id, debtor_ids, now) for s in plan.new_invoices],
@@ -394,7 +347,7 @@ def apply_plan(
     if plan.new_invoices or plan.invoice_updates or plan.new_payments:
         i = _INVOICE.c
         invoice_ids = _ids(conn, i.number, i.id, i.creditor_id == creditor_id, invoice_keys)
-    _insert(
+    insert_rows(
         conn,
         _PAYMENT,
         [
@@ -421,7 +374,7 @@ def apply_plan(
     events = [_audit_row(c, ids, actor, source, now) for c in plan.changes]
     if summary is not None:
         events.append(_summary_row(creditor_id, actor, source, summary, now))
-    _insert(conn, _AUDIT, events)
+    insert_rows(conn, _AUDIT, events)
 
 
 def write_summary(
@@ -433,7 +386,7 @@ def write_summary(
     now: datetime,
 ) -> None:
     """Write the import's own audit event (after the last chunk of a chunked import)."""
-    _insert(conn, _AUDIT, [_summary_row(creditor_id, actor, source, summary, now)])
+    insert_rows(conn, _AUDIT, [_summary_row(creditor_id, actor, source, summary, now)])
 
 
 def _summary_row(

@@ -67,6 +67,7 @@ _CURRENCY_AFTER = re.compile(
 )
 _TWO_DECIMALS = re.compile(r"(?:\d{1,3}(?:[ \u00a0\u202f.,']\d{3})+|\d+)[.,]\d{2}")
 _URL = re.compile(r"https?://\S+|www\.\S+")
+_GROUP_SEPARATORS = re.compile(r"[ \u00a0\u202f']")
 
 
 class Figure(NamedTuple):
@@ -81,7 +82,7 @@ class Figure(NamedTuple):
 
 def parse_amount(token: str) -> Decimal | None:
     """Read a money figure written French or English style (``1 234,56``, ``1,234.56``)."""
-    raw = re.sub(r"[ \u00a0\u202f']", "", token)
+    raw = _GROUP_SEPARATORS.sub("", token)
     last = max(raw.rfind(","), raw.rfind("."))
     if last >= 0 and 1 <= len(raw) - last - 1 <= 2:
         whole, frac = raw[:last], raw[last + 1 :]
@@ -149,7 +150,12 @@ def read_figures(text: str, month_first: bool = False) -> list[Figure]:
                 consumed = after.end()
                 figures.append(_date_figure(text[start:consumed], int(token), month, year))
                 continue
-            before = _MONTH_BEFORE.search(text, max(0, start - 12), start)
+            # "December 5": a month then spaces just before; no space, no month.
+            before = (
+                _MONTH_BEFORE.search(text, max(0, start - 12), start)
+                if start > 0 and text[start - 1].isspace()
+                else None
+            )
             if before:
                 after = _AFTER_DAY_MONTH_FIRST.match(text, end)
                 year = int(after[1]) if after and after[1] else None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -40,7 +41,7 @@ from assistant.letters.legal import (
 )
 from assistant.letters.penalties import compute_penalties, effective_terms, penalties_allowed
 from assistant.letters.rates import RateTable
-from assistant.policy.schema import LadderStep, Policy
+from assistant.policy.schema import LadderStep, Policy, Terms
 
 LANGUAGES = ("fr", "en")
 TONES = ("courteous", "neutral", "firm", "formal")
@@ -166,6 +167,16 @@ def subject_documents(language: str, invoices: Sequence[str], credits: Sequence[
     return f"{shown}, {credit_note_label(language, credits[:room])}{more}"
 
 
+def _render(template: Template, ctx: dict[str, Any]) -> str:
+    """Render `template` with `ctx` as its context as it is: no copy, no merge of globals.
+
+    `Template.render` copies the context twice to merge in Jinja's globals; the renderer's
+    contexts already hold them. Templates cannot write into a shared context: a `set`
+    goes to the template's own variables.
+    """
+    return "".join(template.root_render_func(template.new_context(ctx, shared=True)))
+
+
 def _squeeze(text: str) -> str:
     if " \n" in text or "\t\n" in text:
         text = _TRAILING.sub("\n", text)
@@ -246,6 +257,7 @@ class LetterRenderer:
         self.env.filters["paragraphs"] = _paragraphs
         self.env.filters["de"] = _de
         self._templates: dict[str, Template] = {}
+        self._constants: dict[tuple[int, str], tuple[Policy, dict[str, Any]]] = {}
 
     def template(self, name: str) -> Template:
         """Return the compiled template `name` (cached)."""
@@ -309,7 +321,17 @@ class LetterRenderer:
             extra_amounts=tuple(extra_amounts),
         )
         ctx = self._context(
-            policy, step, debtor, case, facts, fmt, language, chosen_tone, history, broken_promise
+            policy,
+            step,
+            debtor,
+            case,
+            facts,
+            fmt,
+            language,
+            chosen_tone,
+            history,
+            broken_promise,
+            terms,
         )
         ctx["extra"] = dict(extra or {})
         with_statement = step.statement if statement is None else statement
@@ -318,7 +340,7 @@ class LetterRenderer:
         text_tpl = self.template(f"{base}.txt.j2")
         html_tpl = self.template(f"{base}.html.j2")
         try:
-            jctx = text_tpl.new_context(ctx)
+            jctx = text_tpl.new_context(ctx, shared=True)
             wording = {
                 name: _squeeze("".join(text_tpl.blocks[name](jctx)))
                 for name in WORDING_BLOCKS
@@ -327,8 +349,8 @@ class LetterRenderer:
             ctx["wording"] = _ns(**{name: wording.get(name, "") for name in WORDING_BLOCKS})
             # The layout shows the wording blocks already rendered: no second pass.
             layout = self.template(f"{language}/_layout.txt.j2")
-            text = _squeeze(layout.render(ctx)) + "\n"
-            html = html_tpl.render(ctx)
+            text = _squeeze(_render(layout, ctx)) + "\n"
+            html = _render(html_tpl, ctx)
         except TemplateError as exc:
             raise LetterTemplateError(f"template {base}: {exc}") from exc
         subject = " ".join(wording.get("subject", "").split())
@@ -356,6 +378,51 @@ class LetterRenderer:
             attachments=attachments,
         )
 
+    def _policy_context(self, policy: Policy, language: str) -> dict[str, Any]:
+        """Return the parts of the context that depend only on the policy and the language.
+
+        Built once per policy and language (policies are frozen), then shared by every
+        letter: templates only read them.
+        """
+        key = (id(policy), language)
+        cached = self._constants.get(key)
+        if cached is not None and cached[0] is policy:
+            return cached[1]
+        creditor = policy.creditor
+        agency = policy.agency if policy.mode == "agency" else None
+        payment = None
+        if creditor.iban or creditor.payment_url:
+            payment = _ns(
+                iban=creditor.iban,
+                bic=creditor.bic,
+                bank=creditor.bank_name,
+                url=creditor.payment_url,
+            )
+        sign_off, signature = policy.voice.closing(language)
+        parts = {
+            **self.env.globals,  # the context is shared with the templates, not merged
+            "lang": language,
+            "creditor": creditor,
+            "agency": agency,
+            "r124": r124_4_applies(policy.mode, policy.jurisdiction),
+            "jurisdiction": policy.jurisdiction,
+            "l111_8": L111_8_PARAGRAPHS,
+            "l111_8_title": L111_8_TITLE_FR if language == "fr" else L111_8_TITLE_EN,
+            "no_fees": NO_FEES_STATEMENT["fr" if language == "fr" else "en"],
+            "payment": payment,
+            "us_disclosure": US_DEBT_DISCLOSURE,
+            "us_collector": US_DEBT_COLLECTOR,
+            "sign_off": sign_off,
+            "signature": signature,
+            "sender": agency.name if agency else (creditor.sender_name or creditor.name),
+            "contact_email": (agency.email if agency else None) or creditor.email,
+            "contact_phone": (agency.phone if agency else None) or creditor.phone,
+        }
+        if len(self._constants) > 64:
+            self._constants.clear()
+        self._constants[key] = (policy, parts)
+        return parts
+
     def _context(
         self,
         policy: Policy,
@@ -368,6 +435,7 @@ class LetterRenderer:
         tone: str,
         history: ClientHistory,
         broken_promise: bool,
+        terms: Terms,
     ) -> dict[str, Any]:
         cur = facts.currency
         money = fmt.money
@@ -392,7 +460,6 @@ class LetterRenderer:
         penalties_ctx = None
         zero = money(Decimal("0"), cur)
         if pen is not None:
-            terms = effective_terms(policy, debtor.ref)
             penalties_ctx = _ns(
                 rule=terms.late_interest.rule,
                 rate=fmt.percent(pen.rate_percent) if pen.rate_percent is not None else None,
@@ -406,16 +473,6 @@ class LetterRenderer:
                     _ns(number=n, interest=money(i, cur), indemnity=money(x, cur))
                     for n, i, x in pen.per_invoice
                 ],
-            )
-        creditor = policy.creditor
-        agency = policy.agency if policy.mode == "agency" else None
-        payment = None
-        if creditor.iban or creditor.payment_url:
-            payment = _ns(
-                iban=creditor.iban,
-                bic=creditor.bic,
-                bank=creditor.bank_name,
-                url=creditor.payment_url,
             )
         first_contact = _first_contact(case)
         first_letter = None
@@ -431,9 +488,9 @@ class LetterRenderer:
         credit_numbers = [inv.number for inv in credits]
         sent = 0 if step.pre_due else reminders_sent(policy, case)
         return {
+            **self._policy_context(policy, language),
             "reminders_sent": sent,
             "nth": sent + 1,
-            "lang": language,
             "tone": tone,
             "step": step.name,
             "step_template": step.template,
@@ -446,12 +503,6 @@ class LetterRenderer:
             "deadline": fmt.date(facts.deadline) if facts.deadline else None,
             "deadline_days": step.deadline_days or 8,
             "debtor": _ns(name=debtor.name, consumer=consumer),
-            "creditor": creditor,
-            "agency": agency,
-            "r124": r124_4_applies(policy.mode, policy.jurisdiction),
-            "jurisdiction": policy.jurisdiction,
-            "l111_8": L111_8_PARAGRAPHS,
-            "l111_8_title": L111_8_TITLE_FR if language == "fr" else L111_8_TITLE_EN,
             "invoices": rows,
             "plural": len(numbers) > 1,
             "s": "s" if len(numbers) > 1 else "",
@@ -461,7 +512,7 @@ class LetterRenderer:
                 _ns(number=i.number, amount=money(i.outstanding, cur)) for i in credits
             ],
             "next_formal": _next_is_formal(policy, step),
-            "indemnity_unit": money(effective_terms(policy, debtor.ref).indemnity_amount, cur),
+            "indemnity_unit": money(terms.indemnity_amount, cur),
             "earliest_due": fmt.date(min(inv.due_date for inv in facts.invoices)),
             "total": money(facts.total_outstanding, cur),
             "penalties": penalties_ctx,
@@ -471,19 +522,16 @@ class LetterRenderer:
                 other=penalties_ctx.indemnity if penalties_ctx else zero,
                 claims_indemnity=bool(penalties_ctx and penalties_ctx.has_indemnity),
             ),
-            "no_fees": NO_FEES_STATEMENT["fr" if language == "fr" else "en"],
-            "payment": payment,
             "first_contact": first_contact,
             "first_letter": first_letter,
             "us_consumer": policy.jurisdiction == "US" and consumer,
-            "us_disclosure": US_DEBT_DISCLOSURE,
-            "us_collector": US_DEBT_COLLECTOR,
             "broken_promise": broken_promise,
             "punctual": history.punctual,
-            "sign_off": policy.voice.closing(language)[0],
-            "signature": policy.voice.closing(language)[1],
-            "sender": agency.name if agency else (creditor.sender_name or creditor.name),
-            "contact_email": (agency.email if agency else None) or creditor.email,
-            "contact_phone": (agency.phone if agency else None) or creditor.phone,
             "debtor_address": getattr(debtor, "address", None),
         }
+
+
+@lru_cache(maxsize=4)
+def renderer_for(templates_dir: Path) -> LetterRenderer:
+    """Return a renderer for `templates_dir`, built once per process (templates compile once)."""
+    return LetterRenderer(templates_dir, RateTable.packaged())

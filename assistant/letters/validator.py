@@ -27,7 +27,7 @@ from assistant.letters.figures import (
     invoice_shape,
     read_figures,
 )
-from assistant.letters.form_checks import check_attachments, check_mail
+from assistant.letters.form_checks import announces_attachment, check_attachments, check_mail
 from assistant.letters.formatting import formatter, locale_for
 from assistant.letters.legal import (
     AMOUNT_SPLIT_LABELS,
@@ -96,6 +96,19 @@ PENALTY_WORDS: tuple[str, ...] = (
 LONG_TEXT_CHARS = 8000
 
 _WORD = re.compile(r"\w+")
+# The spaces that folding may drop: every Unicode whitespace outside ASCII but the no-break
+# spaces, which fold to plain ones (a test checks the list against `\s` over all of Unicode).
+# Looked for one by one: a text of one byte per character rules out all but U+0085 at once.
+UNUSUAL_SPACES = (
+    "\u0085\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u205f\u3000"
+)
+
+
+def _has_unusual_space(text: str) -> bool:
+    return not text.isascii() and any(space in text for space in UNUSUAL_SPACES)
+
+
 _MASK = " ¦ "
 
 
@@ -120,6 +133,19 @@ def _squash(text: str) -> str:
 
 
 _FOLDED_L111_8 = tuple(_fold(_squash(p)) for p in L111_8_PARAGRAPHS)
+_SQUASHED_L111_8 = tuple(_squash(p) for p in L111_8_PARAGRAPHS)
+
+
+@lru_cache(maxsize=1024)
+def _folded_constant(text: str) -> str:
+    """Return `_fold(_squash(text))` for a text that repeats across letters (cached)."""
+    return _fold(_squash(text))
+
+
+@lru_cache(maxsize=1024)
+def _squashed_constant(text: str) -> str:
+    """Return `_squash(text)` for a text that repeats across letters (cached)."""
+    return _squash(text)
 
 
 @lru_cache(maxsize=256)
@@ -144,10 +170,24 @@ def _phrase_hits(folded: str, phrases: tuple[str, ...]) -> list[str]:
     return hits
 
 
+# An invoice number's shape depends only on where its ASCII digits are, not on their
+# values: the shapes are cached by the number with those digits turned to zeros.
+_ZEROS = str.maketrans("123456789", "000000000")
+
+
+@lru_cache(maxsize=4096)
+def _shape(zeroed: str) -> str | None:
+    return invoice_shape(zeroed)
+
+
 @lru_cache(maxsize=1024)
+def _alternation(shapes: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(shapes))
+
+
 def _invoice_regex(numbers: tuple[str, ...]) -> re.Pattern[str] | None:
-    shapes = sorted({s for s in (invoice_shape(n) for n in numbers) if s})
-    return re.compile("|".join(shapes)) if shapes else None
+    shapes = sorted({s for s in (_shape(n.translate(_ZEROS)) for n in numbers) if s})
+    return _alternation(tuple(shapes)) if shapes else None
 
 
 def _cents(value: Decimal) -> Decimal:
@@ -207,7 +247,10 @@ def _allowed_dates(facts: LetterFacts, case: CaseState) -> set[date]:
 
 # ---------------------------------------------------------------- the checks
 def _check_wording(
-    folded: str, policy: Policy, findings: list[Finding], voice_words: tuple[str, ...]
+    folded: str,
+    policy: Policy,
+    findings: list[Finding],
+    voice_words: tuple[str, ...],
 ) -> None:
     seen: set[str] = set()
     for phrase in _phrase_hits(folded, BANNED_PHRASES):
@@ -249,10 +292,10 @@ def _check_r124_4(
         )
 
     def absent(value: str) -> bool:
-        return _fold(_squash(value)) not in folded
+        return _folded_constant(value) not in folded
 
-    for index, paragraph in enumerate(L111_8_PARAGRAPHS, start=2):
-        if _squash(paragraph) not in flat:
+    for index, paragraph in enumerate(_SQUASHED_L111_8, start=2):
+        if paragraph not in flat:
             missing(f"paragraph {index} of article L111-8 word for word; it is missing or altered")
     if absent(agency.name):
         missing(f"the agency's name ({agency.name})")
@@ -269,7 +312,8 @@ def _check_r124_4(
         missing(f"the mandate reference ({agency.mandate_reference})")
     labels = AMOUNT_SPLIT_LABELS.get(language, AMOUNT_SPLIT_LABELS["fr"])
     if any(
-        f"{_fold(label)} :" not in folded and f"{_fold(label)}:" not in folded for label in labels
+        f"{_folded_constant(label)} :" not in folded and f"{_folded_constant(label)}:" not in folded
+        for label in labels
     ):
         missing("the amount split into principal, interest and other sums")
     if absent(NO_FEES_STATEMENT.get(language, NO_FEES_STATEMENT["fr"])):
@@ -495,7 +539,10 @@ def validate_text(
     _check_figures(whole, facts, policy, debtor, case, locale, findings)
     _check_contacts(policy, step, case, on, findings)
     findings += check_mail(policy, step, debtor, language)
-    if attachments is not None:
+    # The words announcing an attachment hold no space but one plain one: with only ASCII
+    # spaces in the text (no-break spaces count as plain), the folded text as written has
+    # one only where the squashed one has it too. So where neither holds, none is needed.
+    if attachments is not None and (announces_attachment(folded_whole) or _has_unusual_space(text)):
         findings += check_attachments(_fold(subject) + "\n" + _fold(text), attachments)
 
     if not policy.creditor.iban and not policy.creditor.payment_url:
@@ -513,7 +560,7 @@ def validate_text(
             )
         )
     sign_offs = [policy.voice.sign_off] + [t.sign_off for t in policy.voice.translations.values()]
-    if not any(_squash(s) in flat for s in sign_offs):
+    if not any(_squashed_constant(s) in flat for s in sign_offs):
         findings.append(
             Finding("missing_sign_off", "The policy's sign-off is missing.", blocking=False)
         )

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlmodel import Session
 
+from assistant.db.bulk import insert_rows
 from assistant.db.models import AuditEvent, utcnow
 from assistant.redact import redact_url
+
+_AUDIT: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
 def record(
@@ -52,9 +55,13 @@ def event_row(
 
 def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert many audit events (built by `event_row`) in one statement, in the session's
-    transaction: the bulk form of `record` for loops over thousands of cases."""
+    transaction: the bulk form of `record` for loops over thousands of cases.
+
+    The events the session holds are written first, so the trail keeps the order of the work.
+    """
     if rows:
-        session.execute(insert(AuditEvent), list(rows))
+        session.flush()
+        insert_rows(session.connection(), _AUDIT, rows)
 
 
 def _jsonable(value: Any) -> Any:

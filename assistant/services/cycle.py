@@ -31,8 +31,7 @@ from assistant.db.models import Case, Draft, draft_live_key, utcnow
 from assistant.domain import CaseState, ClientHistory, DebtorFacts, Finding
 from assistant.importing.history import load_histories
 from assistant.letters.facts_json import facts_to_dict
-from assistant.letters.rates import RateTable
-from assistant.letters.render import Letter, LetterRenderer
+from assistant.letters.render import Letter, LetterRenderer, renderer_for
 from assistant.letters.validator import validate_letter
 from assistant.planner import Plan, plan_case
 from assistant.policy.schema import Policy
@@ -435,7 +434,7 @@ def run_cycle(
 
         raise LLMNotConfigured()
     report = CycleReport(on=on)
-    renderer = LetterRenderer(app.templates_dir, RateTable.packaged())
+    renderer = renderer_for(app.templates_dir)  # shared: templates compile once per process
     actor = app.actor
     downgraded: list[str] = []
     for slug, policy in sorted(app.policies.items()):

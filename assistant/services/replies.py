@@ -124,7 +124,8 @@ def apply_reading(
     app: App,
 ) -> ReplyOutcome:
     """Apply a reading's effects to the case (docs/domain.md §4–5) and audit it."""
-    from assistant.services.responses import TemplateResponseDrafter, renderer_for
+    from assistant.letters.render import renderer_for
+    from assistant.services.responses import TemplateResponseDrafter
 
     drafter = TemplateResponseDrafter(renderer_for(app.templates_dir), actor=app.actor)
     outcome = apply_analysis(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -22,7 +20,6 @@ from assistant.db.document_models import DraftAttachment
 from assistant.db.models import Case, Draft
 from assistant.domain import Finding, InvoiceLine
 from assistant.letters.formatting import formatter, locale_for
-from assistant.letters.rates import RateTable
 from assistant.letters.render import LetterRenderer, letter_language
 from assistant.letters.validator import validate_text
 from assistant.policy.schema import LadderStep, Policy
@@ -49,12 +46,6 @@ def response_step(policy: Policy, kind: str) -> LadderStep:
 def response_findings(findings: list[Finding]) -> list[Finding]:
     """Drop the findings that only pace reminders (see NOT_FOR_RESPONSES)."""
     return [f for f in findings if f.code not in NOT_FOR_RESPONSES]
-
-
-@lru_cache(maxsize=4)
-def renderer_for(templates_dir: Path) -> LetterRenderer:
-    """Return a renderer for `templates_dir`, built once per process (templates compile once)."""
-    return LetterRenderer(templates_dir, RateTable.packaged())
 
 
 class TemplateResponseDrafter:
