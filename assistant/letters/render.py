@@ -66,11 +66,16 @@ class _InliningLoader(FileSystemLoader):
         self, environment: Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
+        checks = [uptodate]
 
         def paste(match: re.Match[str]) -> str:
-            return self.get_source(environment, match.group(1))[0].rstrip("\n")
+            text, _, fresh = self.get_source(environment, match.group(1))
+            checks.append(fresh)
+            return text.rstrip("\n")
 
-        return _INCLUDE.sub(paste, source), filename, uptodate
+        text = _INCLUDE.sub(paste, source)
+        # the letter is stale when it or any partial pasted into it changed on disk
+        return text, filename, lambda: all(check() for check in checks)
 
 
 _ns = SimpleNamespace  # attribute access is Jinja's fast path (dict keys cost an exception)
@@ -248,7 +253,7 @@ class LetterRenderer:
             loader=_InliningLoader(str(self.templates_dir)),
             undefined=StrictUndefined,
             autoescape=lambda name: bool(name and name.endswith(".html.j2")),
-            auto_reload=False,
+            auto_reload=True,  # only asked by `drop_stale`: `template` serves its own cache
             trim_blocks=True,
             lstrip_blocks=True,
             cache_size=-1,
@@ -269,6 +274,12 @@ class LetterRenderer:
                 raise LetterTemplateError(f"template {name!r}: {exc}") from exc
             self._templates[name] = tpl
         return tpl
+
+    def drop_stale(self) -> None:
+        """Forget compiled templates whose file (or a partial of it) changed since compiling."""
+        for name, tpl in list(self._templates.items()):
+            if not tpl.is_up_to_date:
+                del self._templates[name]
 
     def render(
         self,
@@ -531,7 +542,17 @@ class LetterRenderer:
         }
 
 
-@lru_cache(maxsize=4)
 def renderer_for(templates_dir: Path) -> LetterRenderer:
-    """Return a renderer for `templates_dir`, built once per process (templates compile once)."""
+    """Return the renderer of `templates_dir`, built once per process (templates compile once).
+
+    Each call first drops the templates edited on disk since they were compiled (a few file
+    stats), so a long-running worker's next cycle writes with the templates as they are now.
+    """
+    renderer = _shared_renderer(templates_dir)
+    renderer.drop_stale()
+    return renderer
+
+
+@lru_cache(maxsize=4)
+def _shared_renderer(templates_dir: Path) -> LetterRenderer:
     return LetterRenderer(templates_dir, RateTable.packaged())
