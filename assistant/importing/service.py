@@ -22,7 +22,12 @@ from assistant.importing.allocation import plan_payments
 from assistant.importing.chunked import CHUNK_DEBTORS, CHUNK_ROWS, Outcome, WriteTo, plan_in_chunks
 from assistant.importing.headers import HeaderError
 from assistant.importing.mapping import ImportMapping, MappingError, load_mapping
-from assistant.importing.plan import ImportPlan, mass_settle_refusal, mass_settle_warning
+from assistant.importing.plan import (
+    ImportPlan,
+    mass_settle_refusal,
+    mass_settle_warning,
+    plan_invoices,
+)
 from assistant.importing.reading import (
     FileReadError,
     RawTable,
@@ -30,7 +35,13 @@ from assistant.importing.reading import (
     open_table,
     read_table,
 )
-from assistant.importing.rows import ParsedRows, RowError, check_invoice_rows, parse_payment_rows
+from assistant.importing.rows import (
+    ParsedRows,
+    RowError,
+    check_invoice_rows,
+    parse_invoice_rows,
+    parse_payment_rows,
+)
 from assistant.importing.staging import STAGED, StagedRows
 from assistant.importing.store import (
     apply_plan,
@@ -38,19 +49,27 @@ from assistant.importing.store import (
     create_creditor,
     find_creditor,
     load_debtors,
+    load_invoice_payments,
     load_invoices,
     load_payment_references,
     write_summary,
 )
 from assistant.importing.summary import (
     InvoiceTally,
+    debtor_type_assumption,
     debtor_type_note,
+    export_date,
     ignored_headers,
+    invoice_totals,
     payment_totals,
 )
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 DEFAULT_ACTOR = "relance"
+#: A file of at most this many rows is checked and planned in memory, as one plan (faster);
+#: a bigger one is streamed in two passes, so memory stops growing at about this size. Both
+#: ways give the same report, rows and audit events (tests/integration/test_import_chunks.py).
+IN_MEMORY_ROWS = 50_000
 
 
 class ImportFailed(Exception):
@@ -217,6 +236,7 @@ def import_invoices(
     max_settle_share: float | None = None,
     chunk_rows: int = CHUNK_ROWS,
     chunk_debtors: int = CHUNK_DEBTORS,
+    in_memory_rows: int = IN_MEMORY_ROWS,
 ) -> ImportReport:
     """Import an invoice export (aged balance or history) for one creditor, all or nothing.
 
@@ -226,16 +246,34 @@ def import_invoices(
     with `max_settle_share` set, one settling more than that share raises MassSettleRefused
     (a dry run only warns) unless `allow_mass_settle`.
 
-    The file is streamed in two passes inside the one transaction, so memory does not grow
-    with it: the rows are checked a block of `chunk_rows` at a time into a temp table, then
-    planned and written by chunks (`chunked.plan_in_chunks`) of `chunk_debtors` debtors and
-    `chunk_rows` invoices.
+    A file of more than `in_memory_rows` rows is streamed in two passes inside the one
+    transaction, so memory does not grow with it: the rows are checked a block of `chunk_rows`
+    at a time into a temp table, then planned and written by chunks (`chunked.plan_in_chunks`)
+    of `chunk_debtors` debtors and `chunk_rows` invoices. A smaller one is checked, planned and
+    written as one plan, in memory (`_import_whole`), which is faster.
     """
     engine, pols, who = _resolve(app_or_engine, policies, actor)
     path, today = Path(path), today or date.today()
     _tick(progress, "reading", 0, 1)
     table, mp = _read(path, mapping, reader)
     try:
+        if len(table.rows) <= in_memory_rows:
+            return _import_whole(
+                engine,
+                pols,
+                who,
+                table,
+                mp,
+                path,
+                creditor_slug,
+                snapshot=snapshot,
+                dry_run=dry_run,
+                today=today,
+                progress=progress,
+                as_of=as_of,
+                allow_mass_settle=allow_mass_settle,
+                max_settle_share=max_settle_share,
+            )
         return _import_invoices(
             engine,
             pols,
@@ -258,6 +296,83 @@ def import_invoices(
         close = getattr(table.rows, "close", None)
         if close is not None:
             close()  # rows spilled to a temp file: delete it
+
+
+def _import_whole(
+    engine: Engine,
+    pols: Mapping[str, Any],
+    who: str,
+    table: RawTable,
+    mp: ImportMapping | None,
+    path: Path,
+    creditor_slug: str,
+    *,
+    snapshot: bool,
+    dry_run: bool,
+    today: date,
+    progress: Progress | None,
+    as_of: date | None,
+    allow_mass_settle: bool,
+    max_settle_share: float | None,
+) -> ImportReport:
+    """Import a file of ordinary size: every row checked, then one plan against the ledger."""
+    total = max(len(table.rows) - 1, 1)
+    policy_kind = getattr(pols.get(creditor_slug), "default_debtor_type", None)
+    try:
+        parsed = parse_invoice_rows(
+            table, mp, _stage(progress, "checking", total), default_debtor_type=policy_kind
+        )
+    except HeaderError as exc:
+        raise ImportFailed(f"{path}: {exc}") from exc
+    if snapshot and parsed.read == 0:
+        raise ImportFailed(f"{path}: no invoice rows; --snapshot would settle every open invoice")
+    report = _report_from("invoices", path, creditor_slug, parsed, dry_run, snapshot)
+    report.totals = invoice_totals(parsed.rows, parsed.read)
+    report.assumptions = debtor_type_assumption(
+        parsed.rows, parsed.columns, mp.defaults.debtor_type if mp else None, policy_kind
+    )
+    _tick(progress, "checking", total, total)
+    with session_scope(engine) as session:
+        conn = session.connection()
+        creditor_id = find_creditor(conn, creditor_slug)
+        if creditor_id is None and creditor_slug not in pols:
+            raise ImportFailed(f"unknown creditor {creditor_slug!r}: no policy has this slug")
+        if report.errors:
+            return report
+        _tick(progress, "comparing", 0, 1)
+        debtors, debtor_ids = load_debtors(conn, creditor_id) if creditor_id else ({}, {})
+        refs = {v: k for k, v in debtor_ids.items()}
+        invoices = load_invoices(conn, creditor_id, refs) if creditor_id else {}
+        plan = plan_invoices(
+            parsed.rows,
+            debtors,
+            invoices,
+            snapshot=snapshot,
+            today=today,
+            payments=load_invoice_payments(conn, creditor_id) if creditor_id else {},
+            as_of=as_of or export_date(parsed.rows),
+        )
+        _fill(report, plan)
+        report.snapshot_settled = plan.snapshot_settled
+        refusal = None
+        if max_settle_share is not None and not allow_mass_settle:
+            refusal = mass_settle_refusal(plan, max_settle_share)
+        warning = None if refusal or allow_mass_settle else mass_settle_warning(plan)
+        if warning:
+            report.warnings.append(warning)
+        if refusal and dry_run:
+            report.warnings.append(refusal.replace(" Nothing was imported.", ""))
+        elif refusal:
+            raise MassSettleRefused(refusal, report)
+        if dry_run or plan.empty:
+            return report
+        _tick(progress, "writing", 0, 1)
+        if creditor_id is None:
+            name = pols[creditor_slug].creditor.name
+            creditor_id = create_creditor(conn, creditor_slug, name, who)
+        apply_plan(conn, creditor_id, plan, who, path.name, _summary(report, "import.invoices"))
+    _tick(progress, "writing", 1, 1)
+    return report
 
 
 def _import_invoices(

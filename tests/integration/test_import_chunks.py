@@ -27,7 +27,9 @@ from assistant.policy import load_policies
 ROOT = Path(__file__).resolve().parent.parent.parent
 POLICIES = load_policies(ROOT / "policies")
 SLUG = "atelier-bois"
-TINY = {"chunk_rows": 3, "chunk_debtors": 2}
+TINY = {"chunk_rows": 3, "chunk_debtors": 2, "in_memory_rows": 0}  # streamed, tiny chunks
+STREAMED = {"in_memory_rows": 0}  # streamed with the default chunk sizes
+WHOLE: dict[str, Any] = {}  # these small files are checked and planned in memory, as one plan
 HEADER = (
     "debtor_ref;debtor_name;debtor_email;debtor_siren;debtor_language;invoice_number;"
     "issue_date;due_date;amount;outstanding;paid_date\n"
@@ -178,16 +180,18 @@ SCENARIOS = {
 }
 
 
+@pytest.mark.parametrize("ways", ["tiny chunks / in memory", "default chunks / in memory"])
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_tiny_chunks_and_default_chunks_give_the_same_import(
-    name: str, two_engines: tuple[sa.Engine, sa.Engine], tmp_path: Path
+def test_streamed_and_in_memory_imports_are_the_same(
+    name: str, ways: str, two_engines: tuple[sa.Engine, sa.Engine], tmp_path: Path
 ) -> None:
-    tiny, default = two_engines
+    streamed, whole = two_engines
     steps = SCENARIOS[name]
-    got_tiny = _run(tiny, tmp_path / "tiny", steps, TINY)
-    got_default = _run(default, tmp_path / "default", steps, {})
-    assert got_tiny == got_default
-    assert _dump(tiny) == _dump(default)
+    chunks = TINY if ways.startswith("tiny") else STREAMED
+    got_streamed = _run(streamed, tmp_path / "streamed", steps, chunks)
+    got_whole = _run(whole, tmp_path / "whole", steps, WHOLE)
+    assert got_streamed == got_whole
+    assert _dump(streamed) == _dump(whole)
 
 
 def test_the_scenarios_do_what_they_say(two_engines: tuple[sa.Engine, sa.Engine], tmp_path):
@@ -225,7 +229,7 @@ def test_a_reader_that_returns_a_whole_table_still_works(
 
     streamed, listed = two_engines
     steps = SCENARIOS["re-import of a changed file with --snapshot, refused then allowed"]
-    got_streamed = _run(streamed, tmp_path / "streamed", steps, {})
-    got_listed = _run(listed, tmp_path / "listed", steps, {"reader": read_table})
+    got_streamed = _run(streamed, tmp_path / "streamed", steps, STREAMED)
+    got_listed = _run(listed, tmp_path / "listed", steps, {"reader": read_table, **STREAMED})
     assert got_streamed == got_listed
     assert _dump(streamed) == _dump(listed)
