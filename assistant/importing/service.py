@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from assistant.db.engine import session_scope
 from assistant.db.models import utcnow
@@ -253,90 +253,122 @@ def import_invoices(
     written as one plan, in memory (`_import_whole`), which is faster.
     """
     engine, pols, who = _resolve(app_or_engine, policies, actor)
-    path, today = Path(path), today or date.today()
+    path = Path(path)
     _tick(progress, "reading", 0, 1)
     table, mp = _read(path, mapping, reader)
+    job = _InvoiceJob(
+        engine,
+        pols,
+        who,
+        table,
+        mp,
+        path,
+        creditor_slug,
+        snapshot=snapshot,
+        dry_run=dry_run,
+        today=today or date.today(),
+        progress=progress,
+        as_of=as_of,
+        allow_mass_settle=allow_mass_settle,
+        max_settle_share=max_settle_share,
+    )
     try:
         if len(table.rows) <= in_memory_rows:
-            return _import_whole(
-                engine,
-                pols,
-                who,
-                table,
-                mp,
-                path,
-                creditor_slug,
-                snapshot=snapshot,
-                dry_run=dry_run,
-                today=today,
-                progress=progress,
-                as_of=as_of,
-                allow_mass_settle=allow_mass_settle,
-                max_settle_share=max_settle_share,
-            )
-        return _import_invoices(
-            engine,
-            pols,
-            who,
-            table,
-            mp,
-            path,
-            creditor_slug,
-            snapshot=snapshot,
-            dry_run=dry_run,
-            today=today,
-            progress=progress,
-            as_of=as_of,
-            allow_mass_settle=allow_mass_settle,
-            max_settle_share=max_settle_share,
-            chunk_rows=chunk_rows,
-            chunk_debtors=chunk_debtors,
-        )
+            return _import_whole(job)
+        return _import_streamed(job, chunk_rows=chunk_rows, chunk_debtors=chunk_debtors)
     finally:
         close = getattr(table.rows, "close", None)
         if close is not None:
             close()  # rows spilled to a temp file: delete it
 
 
-def _import_whole(
-    engine: Engine,
-    pols: Mapping[str, Any],
-    who: str,
-    table: RawTable,
-    mp: ImportMapping | None,
-    path: Path,
-    creditor_slug: str,
-    *,
-    snapshot: bool,
-    dry_run: bool,
-    today: date,
-    progress: Progress | None,
-    as_of: date | None,
-    allow_mass_settle: bool,
-    max_settle_share: float | None,
-) -> ImportReport:
+@dataclass(frozen=True)
+class _InvoiceJob:
+    """What one invoice import was asked to do, read and resolved (both ways take it)."""
+
+    engine: Engine
+    pols: Mapping[str, Any]
+    who: str
+    table: RawTable
+    mp: ImportMapping | None
+    path: Path
+    slug: str
+    snapshot: bool
+    dry_run: bool
+    today: date
+    progress: Progress | None
+    as_of: date | None
+    allow_mass_settle: bool
+    max_settle_share: float | None
+
+    @property
+    def total(self) -> int:
+        """Rows to check, for the progress bar (the header line aside)."""
+        return max(len(self.table.rows) - 1, 1)
+
+    @property
+    def policy_kind(self) -> str | None:
+        """The policy's default debtor type, if it sets one."""
+        return getattr(self.pols.get(self.slug), "default_debtor_type", None)
+
+    @property
+    def default_kind(self) -> str | None:
+        """The mapping's default debtor type, if it sets one."""
+        return self.mp.defaults.debtor_type if self.mp else None
+
+    def no_rows(self) -> ImportFailed:
+        """The refusal of a --snapshot of a file without invoice rows."""
+        return ImportFailed(
+            f"{self.path}: no invoice rows; --snapshot would settle every open invoice"
+        )
+
+    def creditor(self, conn: Connection) -> int | None:
+        """Return the creditor's id (None: not imported yet); refuse a slug no policy has."""
+        creditor_id = find_creditor(conn, self.slug)
+        if creditor_id is None and self.slug not in self.pols:
+            raise ImportFailed(f"unknown creditor {self.slug!r}: no policy has this slug")
+        return creditor_id
+
+    def refusal(self, counts: ImportPlan) -> str | None:
+        """Return the mass-settle refusal `--max-settle` asks for, if this snapshot earns it."""
+        if self.max_settle_share is None or self.allow_mass_settle:
+            return None
+        return mass_settle_refusal(counts, self.max_settle_share)
+
+    def settle_share(self, report: ImportReport, counts: ImportPlan, refusal: str | None) -> None:
+        """Warn of a mass settle, or refuse it (a dry run only warns): nothing written then."""
+        warning = None if refusal or self.allow_mass_settle else mass_settle_warning(counts)
+        if warning:
+            report.warnings.append(warning)
+        if refusal and self.dry_run:
+            report.warnings.append(refusal.replace(" Nothing was imported.", ""))
+        elif refusal:
+            raise MassSettleRefused(refusal, report)
+
+
+def _import_whole(job: _InvoiceJob) -> ImportReport:
     """Import a file of ordinary size: every row checked, then one plan against the ledger."""
-    total = max(len(table.rows) - 1, 1)
-    policy_kind = getattr(pols.get(creditor_slug), "default_debtor_type", None)
+    total, progress, snapshot = job.total, job.progress, job.snapshot
     try:
         parsed = parse_invoice_rows(
-            table, mp, _stage(progress, "checking", total), default_debtor_type=policy_kind
+            job.table,
+            job.mp,
+            _stage(progress, "checking", total),
+            default_debtor_type=job.policy_kind,
         )
     except HeaderError as exc:
-        raise ImportFailed(f"{path}: {exc}") from exc
+        raise ImportFailed(f"{job.path}: {exc}") from exc
     if snapshot and parsed.read == 0:
-        raise ImportFailed(f"{path}: no invoice rows; --snapshot would settle every open invoice")
-    report = _report_from("invoices", path, creditor_slug, parsed, dry_run, snapshot)
+        raise job.no_rows()
+    report = _report_from("invoices", job.path, job.slug, parsed, job.dry_run, snapshot)
     report.totals = invoice_totals(parsed.rows, parsed.read)
     report.assumptions = debtor_type_assumption(
-        parsed.rows, parsed.columns, mp.defaults.debtor_type if mp else None, policy_kind
+        parsed.rows, parsed.columns, job.default_kind, job.policy_kind
     )
     _tick(progress, "checking", total, total)
-    with session_scope(engine) as session:
+    with session_scope(job.engine) as session:
         conn = session.connection()
-        creditor_id = find_creditor(conn, creditor_slug)
-        if creditor_id is None and creditor_slug not in pols:
-            raise ImportFailed(f"unknown creditor {creditor_slug!r}: no policy has this slug")
+        creditor_id = job.creditor(conn)
         if report.errors:
             return report
         _tick(progress, "comparing", 0, 1)
@@ -348,84 +380,54 @@ def _import_whole(
             debtors,
             invoices,
             snapshot=snapshot,
-            today=today,
+            today=job.today,
             payments=load_invoice_payments(conn, creditor_id) if creditor_id else {},
-            as_of=as_of or export_date(parsed.rows),
+            as_of=job.as_of or export_date(parsed.rows),
         )
         _fill(report, plan)
         report.snapshot_settled = plan.snapshot_settled
-        refusal = None
-        if max_settle_share is not None and not allow_mass_settle:
-            refusal = mass_settle_refusal(plan, max_settle_share)
-        warning = None if refusal or allow_mass_settle else mass_settle_warning(plan)
-        if warning:
-            report.warnings.append(warning)
-        if refusal and dry_run:
-            report.warnings.append(refusal.replace(" Nothing was imported.", ""))
-        elif refusal:
-            raise MassSettleRefused(refusal, report)
-        if dry_run or plan.empty:
+        job.settle_share(report, plan, job.refusal(plan))
+        if job.dry_run or plan.empty:
             return report
         _tick(progress, "writing", 0, 1)
         if creditor_id is None:
-            name = pols[creditor_slug].creditor.name
-            creditor_id = create_creditor(conn, creditor_slug, name, who)
-        apply_plan(conn, creditor_id, plan, who, path.name, _summary(report, "import.invoices"))
+            name = job.pols[job.slug].creditor.name
+            creditor_id = create_creditor(conn, job.slug, name, job.who)
+        summary = _summary(report, "import.invoices")
+        apply_plan(conn, creditor_id, plan, job.who, job.path.name, summary)
     _tick(progress, "writing", 1, 1)
     return report
 
 
-def _import_invoices(
-    engine: Engine,
-    pols: Mapping[str, Any],
-    who: str,
-    table: RawTable,
-    mp: ImportMapping | None,
-    path: Path,
-    creditor_slug: str,
-    *,
-    snapshot: bool,
-    dry_run: bool,
-    today: date,
-    progress: Progress | None,
-    as_of: date | None,
-    allow_mass_settle: bool,
-    max_settle_share: float | None,
-    chunk_rows: int,
-    chunk_debtors: int,
-) -> ImportReport:
-    total = max(len(table.rows) - 1, 1)
-    policy_kind = getattr(pols.get(creditor_slug), "default_debtor_type", None)
+def _import_streamed(job: _InvoiceJob, *, chunk_rows: int, chunk_debtors: int) -> ImportReport:
+    """Import a big file in two passes: rows checked into a staging table, then chunks."""
+    total, progress, snapshot, who = job.total, job.progress, job.snapshot, job.who
     try:
         parsed, blocks = check_invoice_rows(
-            table,
-            mp,
+            job.table,
+            job.mp,
             _stage(progress, "checking", total),
-            default_debtor_type=policy_kind,
+            default_debtor_type=job.policy_kind,
             block=chunk_rows,
         )
     except HeaderError as exc:
-        raise ImportFailed(f"{path}: {exc}") from exc
-    with session_scope(engine) as session:
+        raise ImportFailed(f"{job.path}: {exc}") from exc
+    with session_scope(job.engine) as session:
         conn = session.connection()
         staged = StagedRows(conn)
         tally = InvoiceTally()
         for block in blocks:
             tally.add(staged.add(block, parsed))
         if snapshot and parsed.read == 0:
-            raise ImportFailed(
-                f"{path}: no invoice rows; --snapshot would settle every open invoice"
-            )
-        report = _report_from("invoices", path, creditor_slug, parsed, dry_run, snapshot)
+            raise job.no_rows()
+        report = _report_from("invoices", job.path, job.slug, parsed, job.dry_run, snapshot)
         debtor_count = staged.debtor_count()
         report.totals = tally.totals(parsed.read, debtor_count)
         report.assumptions = debtor_type_note(
-            debtor_count, parsed.columns, mp.defaults.debtor_type if mp else None, policy_kind
+            debtor_count, parsed.columns, job.default_kind, job.policy_kind
         )
         _tick(progress, "checking", total, total)
-        creditor_id = find_creditor(conn, creditor_slug)
-        if creditor_id is None and creditor_slug not in pols:
-            raise ImportFailed(f"unknown creditor {creditor_slug!r}: no policy has this slug")
+        creditor_id = job.creditor(conn)
         if report.errors:
             staged.drop()
             return report
@@ -434,42 +436,34 @@ def _import_invoices(
         if snapshot and creditor_id:
             counts.open_before = count_settleable(conn, creditor_id, None)
             counts.snapshot_settled = count_settleable(conn, creditor_id, STAGED)
-        refusal = None
-        if max_settle_share is not None and not allow_mass_settle:
-            refusal = mass_settle_refusal(counts, max_settle_share)
+        refusal = job.refusal(counts)
         write = None
-        if not dry_run and not refusal:
+        if not job.dry_run and not refusal:
             if creditor_id is None and staged.count:
-                name = pols[creditor_slug].creditor.name
-                creditor_id = create_creditor(conn, creditor_slug, name, who)
+                name = job.pols[job.slug].creditor.name
+                creditor_id = create_creditor(conn, job.slug, name, who)
             if creditor_id is not None:
-                write = WriteTo(creditor_id, who, path.name, utcnow())
+                write = WriteTo(creditor_id, who, job.path.name, utcnow())
         stage = "comparing" if write is None else "writing"
         outcome = plan_in_chunks(
             conn,
             staged,
             creditor_id,
             snapshot=snapshot,
-            today=today,
-            as_of=as_of or tally.latest,
+            today=job.today,
+            as_of=job.as_of or tally.latest,
             write=write,
             chunk_rows=chunk_rows,
             chunk_debtors=chunk_debtors,
             progress=lambda done, total: _tick(progress, stage, done, total),
         )
         _fill_outcome(report, outcome)
-        warning = None if refusal or allow_mass_settle else mass_settle_warning(counts)
-        if warning:
-            report.warnings.append(warning)
-        if refusal and dry_run:
-            report.warnings.append(refusal.replace(" Nothing was imported.", ""))
-        elif refusal:
-            raise MassSettleRefused(refusal, report)
+        job.settle_share(report, counts, refusal)
         staged.drop()
         if write is None or not outcome.wrote:
             return report
         summary = _summary(report, "import.invoices")
-        write_summary(conn, write.creditor_id, who, path.name, summary, write.now)
+        write_summary(conn, write.creditor_id, who, job.path.name, summary, write.now)
     _tick(progress, "writing", 1, 1)
     return report
 
