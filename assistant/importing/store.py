@@ -105,35 +105,9 @@ def load_invoices(
 ) -> dict[str, InvoiceState]:
     """Return the creditor's invoices by number."""
     i = _INVOICE.c
-    rows = conn.execute(
-        sa.select(
-            i.id,
-            i.number,
-            i.debtor_id,
-            i.due_date,
-            i.amount_cents,
-            i.outstanding_cents,
-            i.currency,
-            i.status,
-            i.issue_date,
-            i.paid_date,
-        ).where(i.creditor_id == creditor_id)
-    )
-    return {
-        r.number: InvoiceState(
-            r.id,
-            r.number,
-            debtor_refs[r.debtor_id],
-            r.due_date,
-            r.amount_cents,
-            r.outstanding_cents,
-            r.currency,
-            r.status,
-            r.issue_date,
-            r.paid_date,
-        )
-        for r in rows
-    }
+    columns = [i.debtor_id if c is _DEBTOR.c.account_ref else c for c in _INVOICE_STATE]
+    rows = conn.execute(sa.select(*columns).where(i.creditor_id == creditor_id))
+    return {r.number: _invoice_state(r, debtor_refs[r.debtor_id]) for r in rows}
 
 
 _INVOICE_STATE = (
@@ -150,12 +124,12 @@ _INVOICE_STATE = (
 )
 
 
-def _invoice_state(r: Any) -> InvoiceState:
-    """Build an InvoiceState from a row of the `_INVOICE_STATE` columns."""
+def _invoice_state(r: Any, debtor_ref: str | None = None) -> InvoiceState:
+    """Build an InvoiceState from a row of the `_INVOICE_STATE` columns (or `debtor_ref`)."""
     return InvoiceState(
         r.id,
         r.number,
-        r.account_ref,
+        r.account_ref if debtor_ref is None else debtor_ref,
         r.due_date,
         r.amount_cents,
         r.outstanding_cents,
