@@ -8,9 +8,8 @@ and every audit event (ids included, timestamps left out).
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -79,30 +78,21 @@ def second_export() -> str:
 
 
 @pytest.fixture
-def two_engines(db_url: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, sa.Engine]]:
+def two_engines(
+    db_url: str, tmp_path: Path, fresh_pg_schema: Callable[[], AbstractContextManager[str]]
+) -> Iterator[tuple[sa.Engine, sa.Engine]]:
     """Yield the test's database and a second empty one on the same backend."""
-    pg_url = os.environ.get("RELANCE_TEST_DATABASE_URL")
-    schema = None
-    if db_url.startswith("sqlite"):
-        other_url = f"sqlite:///{tmp_path / 'relance-other.db'}"
-    else:
-        assert pg_url
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(pg_url)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in pg_url else "?"
-        other_url = f"{pg_url}{sep}options=-csearch_path%3D{schema}"
-    engines = (make_engine(db_url), make_engine(other_url))
-    for eng in engines:
-        create_schema(eng)
-    yield engines
-    for eng in engines:
-        eng.dispose()
-    if schema:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with ExitStack() as stack:
+        if db_url.startswith("sqlite"):
+            other_url = f"sqlite:///{tmp_path / 'relance-other.db'}"
+        else:
+            other_url = stack.enter_context(fresh_pg_schema())
+        engines = (make_engine(db_url), make_engine(other_url))
+        for eng in engines:
+            create_schema(eng)
+        yield engines
+        for eng in engines:
+            eng.dispose()
 
 
 def _dump(engine: sa.Engine) -> dict[str, list[dict[str, Any]]]:

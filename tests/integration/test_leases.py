@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
@@ -29,28 +29,19 @@ def test_a_second_holder_is_refused_until_the_first_releases(engine: sa.Engine) 
 
 
 @pytest.fixture
-def two_schemas() -> Iterator[tuple[sa.Engine, sa.Engine]]:
+def two_schemas(
+    fresh_pg_schema: Callable[[], AbstractContextManager[str]],
+) -> Iterator[tuple[sa.Engine, sa.Engine]]:
     """Two databases kept as schemas of one PostgreSQL server (as tenants or test runs are)."""
     if not PG_URL:
         pytest.skip("needs RELANCE_TEST_DATABASE_URL (PostgreSQL)")
-    admin = sa.create_engine(PG_URL)
-    names = [f"t_{uuid.uuid4().hex[:12]}" for _ in range(2)]
-    engines = []
-    with admin.begin() as conn:
-        for name in names:
-            conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    for name in names:
-        eng = make_engine(f"{PG_URL}{sep}options=-csearch_path%3D{name}")
-        create_schema(eng)
-        engines.append(eng)
-    yield engines[0], engines[1]
-    for eng in engines:
-        eng.dispose()
-    with admin.begin() as conn:
-        for name in names:
-            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-    admin.dispose()
+    with fresh_pg_schema() as one_url, fresh_pg_schema() as two_url:
+        engines = [make_engine(one_url), make_engine(two_url)]
+        for eng in engines:
+            create_schema(eng)
+        yield engines[0], engines[1]
+        for eng in engines:
+            eng.dispose()
 
 
 def test_the_same_lease_in_two_schemas_does_not_block(
